@@ -1,0 +1,40 @@
+"""Train synaptic and neuron-model parameters with NengoDL.
+
+Installing this package extends NengoDL: ``import nengo_dl`` activates it (see
+``_nengo_dl_trainable_hook``), and this package is also ``nengo_dl.trainable_params``.
+A network selects what trains through the ``trainable_params`` config parameter::
+
+    with nengo.Network() as net:
+        nengo_dl.configure_settings(trainable_params=None)
+        ...
+        net.config[conn].trainable_params = {"synapse"}
+
+Training (`nengo_dl.Simulator.fit`), saving (``save_params``/``load_params``) and
+freezing (``freeze_params``) work unchanged; frozen networks run in core Nengo.
+"""
+
+from nengo_dl_trainable import _nengo_dl
+from nengo_dl_trainable.version import version as __version__
+
+_nengo_dl.check_nengo_dl_version()
+
+# pylint: disable=wrong-import-position
+from nengo_dl_trainable._nengo_dl import configure_settings  # noqa: E402
+from nengo_dl_trainable.config import (  # noqa: E402
+    TrainableParamsError,
+    TrainableParamsParam,
+)
+from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
+from nengo_dl_trainable.synapse_builders import register_build_functions  # noqa: E402
+
+register_build_functions()
+_nengo_dl.apply()
+
+__all__ = [
+    "__version__",
+    "configure_settings",
+    "TrainableParamsError",
+    "TrainableParamsParam",
+    "filter_poles",
+    "time_constants",
+]

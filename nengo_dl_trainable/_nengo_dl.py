@@ -1,0 +1,239 @@
+"""Every wrap of NengoDL internals, in one place.
+
+NengoDL 3.6.0 offers registries for new operators (`nengo_dl.builder.Builder`) and
+for NengoDL-only build functions (`nengo_dl.builder.NengoBuilder`); this package
+uses those as they are. A few behaviours have no extension point, and are wrapped
+here, each as narrowly as possible:
+
+``TensorGraph.mark_signals``
+    After NengoDL marks weights, encoders and biases, apply ``trainable_params``
+    to them and mark this package's parameter signals.
+``TensorGraph.call``
+    Give operator builders access to the parameter variables in ``build_pre``, so
+    that coefficients depending only on parameters are computed once per run,
+    outside the simulation loop (see `.read_parameter`).
+``Simulator.get_nengo_params``
+    Also return the learned ``synapse`` of connections, which makes the unchanged
+    ``Simulator.freeze_params`` write learned synapses back into the network.
+``nengo_dl.configure_settings``
+    Accept ``trainable_params=...`` next to NengoDL's own settings.
+``nengo_dl.trainable_params``
+    The public API of this package, under NengoDL's name.
+
+`apply` is called once when the package is imported; calling it again does
+nothing. It refuses to run against a NengoDL version other than the one whose
+internals it was written against.
+"""
+
+import functools
+import sys
+import warnings
+
+import nengo_dl
+import tensorflow as tf
+from nengo import Connection
+from nengo.neurons import Direct
+from nengo_dl import compat
+from nengo_dl import config as nengo_dl_config
+from nengo_dl.simulator import Simulator
+from nengo_dl.tensor_graph import TensorGraph
+
+from nengo_dl_trainable.config import configure_trainable_params, network_configs
+from nengo_dl_trainable.parameters import model_parameters
+
+#: The NengoDL releases whose internals this module knows.
+SUPPORTED_NENGO_DL_VERSIONS = ("3.6.0",)
+
+_ORIGINALS = {}
+
+
+def check_nengo_dl_version(version=None):
+    """Raise ImportError unless NengoDL is a version this module knows.
+
+    Parameters
+    ----------
+    version : str, optional
+        The version to check (defaults to the installed NengoDL's).
+    """
+    version = nengo_dl.__version__ if version is None else version
+    if version not in SUPPORTED_NENGO_DL_VERSIONS:
+        raise ImportError(
+            f"nengo_dl_trainable wraps internals of NengoDL "
+            f"{', '.join(SUPPORTED_NENGO_DL_VERSIONS)}, but NengoDL {version} is "
+            "installed. Install a supported NengoDL, or set "
+            "NENGO_DL_TRAINABLE_DISABLE=1 to run NengoDL without the extension."
+        )
+
+
+def _wrap(owner, name, make_wrapper):
+    key = (owner, name)
+    if key not in _ORIGINALS:
+        original = getattr(owner, name)
+        _ORIGINALS[key] = original
+        setattr(owner, name, functools.wraps(original)(make_wrapper(original)))
+
+
+def original(owner, name):
+    """Return the unwrapped NengoDL function ``owner.name``.
+
+    Parameters
+    ----------
+    owner : class or module
+        Where the function lives.
+    name : str
+        Its name.
+
+    Returns
+    -------
+    callable
+    """
+    return _ORIGINALS.get((owner, name), getattr(owner, name))
+
+
+def configure_settings(**settings):
+    """Pass settings to NengoDL and to this package.
+
+    Accepts every setting of `nengo_dl.configure_settings`, plus:
+
+    Parameters
+    ----------
+    trainable_params : str or iterable of str or None
+        Adds the ``trainable_params`` config parameter to Ensembles, Neurons and
+        Connections of the network being built (the innermost one, as for
+        ``trainable``), with this value as default. ``None`` adds the parameter
+        without selecting anything. See `nengo_dl_trainable.config` for the names
+        and the resolution rules.
+    **settings
+        NengoDL's own settings, passed on unchanged.
+    """
+    if "trainable_params" in settings:
+        configure_trainable_params(settings.pop("trainable_params"))
+    if settings:
+        original(nengo_dl_config, "configure_settings")(**settings)
+
+
+def read_parameter(signals, tensor_signal):
+    """Read a parameter signal's current value in ``build_pre``.
+
+    ``build_pre`` runs before NengoDL's simulation loop, where ``signals.gather``
+    cannot be used yet. Reading the base variable here lets a builder compute
+    everything that depends only on parameters once per run rather than at every
+    timestep; gradients flow through the read to the variable.
+
+    Parameters
+    ----------
+    signals : `nengo_dl.signals.SignalDict`
+        The builder's signals.
+    tensor_signal : `nengo_dl.signals.TensorSignal`
+        A non-minibatched parameter signal (possibly combined over several ops).
+
+    Returns
+    -------
+    ``tf.Tensor``
+        The value, with the signal's shape.
+    """
+    variable = signals.parameter_variables[tensor_signal.key]
+    value = tf.gather(variable, tensor_signal.tf_indices, axis=0)
+    return tf.reshape(value, tensor_signal.shape)
+
+
+def _mark_signals(mark_signals):
+    def wrapper(self):
+        mark_signals(self)
+        if self.model.toplevel is None:
+            return
+        configs = network_configs(self.model)
+        changed = set()
+        for network in [self.model.toplevel] + self.model.toplevel.all_networks:
+            changed.update(_mark_stock_attributes(self, configs, network))
+        for parameter in model_parameters(self.model):
+            parameter.signal.trainable = parameter.trainable and not self.inference_only
+            parameter.signal.minibatched = False
+        if changed:
+            # views were given their base's marks before we changed them
+            for op in self.model.operators:
+                for sig in op.all_signals:
+                    if sig.base in changed:
+                        sig.trainable = sig.base.trainable
+
+    return wrapper
+
+
+def _mark_stock_attributes(tensor_graph, configs, network):
+    """Apply ``trainable_params`` to the weights, encoders and biases in a network."""
+    if tensor_graph.inference_only:
+        return set()
+    signals = tensor_graph.model.sig
+    marks = []
+    for ens in network.ensembles:
+        names = configs.selected_attributes(ens)
+        if names is not None:
+            marks.append((ens, signals[ens]["encoders"], "encoders" in names))
+        names = configs.selected_attributes(ens.neurons)
+        if names is not None and not isinstance(ens.neuron_type, Direct):
+            marks.append((ens.neurons, signals[ens.neurons]["bias"], "bias" in names))
+    for conn in network.connections:
+        names = configs.selected_attributes(conn)
+        if names is not None and compat.conn_has_weights(conn):
+            marks.append((conn, signals[conn]["weights"], "weights" in names))
+
+    changed = set()
+    for obj, sig, trainable in marks:
+        if trainable and sig.minibatched:
+            # NengoDL makes signals targeted by a learning rule minibatched
+            warnings.warn(
+                f"{obj} has a learning rule and is also set to be trainable; this is "
+                "likely to produce strange training behaviour."
+            )
+        if sig.trainable != trainable:
+            sig.trainable = trainable
+            changed.add(sig)
+    return changed
+
+
+def _call(call):
+    # same signature as TensorGraph.call: Keras inspects it
+    def wrapper(self, inputs, training=None, progress=None, stateful=False):
+        self.signals.parameter_variables = self.base_params
+        return call(
+            self, inputs, training=training, progress=progress, stateful=stateful
+        )
+
+    return wrapper
+
+
+def _get_nengo_params(get_nengo_params):
+    def wrapper(self, nengo_objs, as_dict=False):
+        from nengo_dl_trainable.freeze import learned_synapses
+
+        params = get_nengo_params(self, nengo_objs, as_dict=as_dict)
+        scalar = not isinstance(nengo_objs, (list, tuple))
+        objs = [nengo_objs] if scalar else list(nengo_objs)
+        entries = [params] if scalar else list(params.values()) if as_dict else params
+        synapses = learned_synapses(self, [o for o in objs if isinstance(o, Connection)])
+        for obj, entry in zip(objs, entries):
+            if obj in synapses:
+                entry["synapse"] = synapses[obj]
+        return params
+
+    return wrapper
+
+
+def apply():
+    """Apply every wrap (once; later calls do nothing)."""
+    check_nengo_dl_version()
+    _wrap(TensorGraph, "mark_signals", _mark_signals)
+    _wrap(TensorGraph, "call", _call)
+    _wrap(Simulator, "get_nengo_params", _get_nengo_params)
+    if (nengo_dl_config, "configure_settings") not in _ORIGINALS:
+        _ORIGINALS[(nengo_dl_config, "configure_settings")] = (
+            nengo_dl_config.configure_settings
+        )
+        nengo_dl_config.configure_settings = configure_settings
+        nengo_dl.configure_settings = configure_settings
+
+    import nengo_dl_trainable
+
+    nengo_dl.trainable_params = nengo_dl_trainable
+    sys.modules.setdefault("nengo_dl.trainable_params", nengo_dl_trainable)
+

@@ -1,0 +1,125 @@
+"""Learned values back into ordinary Nengo objects, and filter analysis.
+
+`learned_synapses` is what makes the unchanged `nengo_dl.Simulator.freeze_params`
+(through ``get_nengo_params``) write learned synapses into a network, as ordinary
+`~nengo.Lowpass`, `~nengo.Alpha` or `~nengo.LinearFilter` objects that core Nengo
+and every other backend run.
+"""
+
+import warnings
+from collections import defaultdict
+
+import numpy as np
+import tensorflow as tf
+from nengo.synapses import LinearFilter
+from nengo.utils.filter_design import cont2discrete, tf2ss
+
+from nengo_dl_trainable.parameters import model_parameters
+
+
+def learned_synapses(sim, connections):
+    """Return the learned synapse of each connection whose synapse trained.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator holding the learned values.
+    connections : list of `~nengo.Connection`
+        Connections to look up.
+
+    Returns
+    -------
+    dict of `~nengo.Connection`: `~nengo.synapses.Synapse`
+        Only connections with at least one synapse parameter that was trainable
+        in ``sim``.
+    """
+    wanted = set(connections)
+    groups = defaultdict(list)
+    for parameter in model_parameters(sim.model):
+        if parameter.obj in wanted and parameter.name.startswith("synapse."):
+            groups[parameter.obj].append(parameter)
+    groups = {
+        conn: params for conn, params in groups.items() if any(p.signal.trainable for p in params)
+    }
+    if not groups:
+        return {}
+
+    flat = [p for params in groups.values() for p in params]
+    if sim.closed:
+        warnings.warn(
+            "Checking parameters after simulator is closed; cannot fetch live "
+            "values, so the initial values will be returned."
+        )
+        values = [p.signal.initial_value for p in flat]
+    else:
+        tensors = [sim.tensor_graph.get_tensor(p.signal) for p in flat]
+        values = tf.keras.backend.batch_get_value(tensors)
+    value_of = {id(p): np.asarray(v, dtype=np.float64) for p, v in zip(flat, values)}
+
+    return {
+        conn: params[0].parameterization.to_synapse(
+            {p.name.partition(".")[2]: value_of[id(p)] for p in params}
+        )
+        for conn, params in groups.items()
+    }
+
+
+def filter_poles(synapse, dt=0.001):
+    """Poles of a linear filter's discrete transfer function.
+
+    Continuous filters (``analog=True``) are discretized with their own ``method``
+    by Nengo's `~nengo.utils.filter_design.cont2discrete`, as the simulator does.
+
+    Parameters
+    ----------
+    synapse : `~nengo.LinearFilter`
+        The filter.
+    dt : float
+        Time step in seconds.
+
+    Returns
+    -------
+    `~numpy.ndarray`
+        The poles (complex), sorted by magnitude.
+    """
+    if not isinstance(synapse, LinearFilter):
+        raise TypeError(f"{synapse!r} is not a LinearFilter")
+    A, B, C, D = tf2ss(synapse.num, synapse.den)
+    if synapse.analog and A.size > 0:
+        A, *_ = cont2discrete((A, B, C, D), dt, method=synapse.method)
+    poles = np.linalg.eigvals(A) if A.size else np.zeros(0, dtype=complex)
+    return poles[np.argsort(np.abs(poles))].astype(complex)
+
+
+def time_constants(synapse, dt=0.001):
+    """Time constants of a linear filter with real positive discrete poles.
+
+    Each discrete pole ``p`` in ``(0, 1)`` decays like ``exp(-t / tau)`` with
+    ``tau = -dt / log(p)`` (seconds).
+
+    Parameters
+    ----------
+    synapse : `~nengo.LinearFilter`
+        The filter.
+    dt : float
+        Time step in seconds.
+
+    Returns
+    -------
+    `~numpy.ndarray`
+        The time constants in seconds, ascending.
+
+    Raises
+    ------
+    ValueError
+        If a pole is complex, or real but not in ``(0, 1)``; such poles have no
+        time constant (use `.filter_poles`).
+    """
+    poles = filter_poles(synapse, dt)
+    real = np.abs(poles.imag) <= 1e-12 * np.maximum(1, np.abs(poles))
+    if not np.all(real & (poles.real > 0) & (poles.real < 1)):
+        raise ValueError(
+            f"{synapse} has poles {poles} that are not all real in (0, 1), so they "
+            "have no time constants; use filter_poles to inspect them"
+        )
+    return np.sort(-dt / np.log(poles.real))

@@ -1,0 +1,180 @@
+"""Operators for trainable synapses.
+
+Each operator states what it reads (its input and its parameter signals) and what
+it updates (its output, and its state where it has one), and implements Nengo's
+``make_step`` so that it runs in the reference simulator exactly like the synapse
+it replaces. NengoDL runs them through the builders in
+`nengo_dl_trainable.synapse_builders`.
+"""
+
+import numpy as np
+from nengo.builder.operator import Operator
+
+
+class SimTrainableLowpass(Operator):
+    """Lowpass filter whose time constant is a signal.
+
+    Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
+    ``b = 1 - a`` and ``tau = exp(log_tau)``, the zero-order-hold discretization of
+    ``1 / (tau s + 1)`` that Nengo uses. Like NengoDL, a filter with
+    ``tau <= 0.03 dt`` passes its input through (``a = 0``, ``b = 1``).
+
+    Parameters
+    ----------
+    log_tau : Signal
+        ``log(tau)``, shape ``(1,)`` (``tau`` in seconds).
+    input : Signal
+        The filter's input ``u``.
+    output : Signal
+        The filter's output ``y`` (also its state).
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[]``
+    2. incs ``[]``
+    3. reads ``[input, log_tau]``
+    4. updates ``[output]``
+    """
+
+    def __init__(self, log_tau, input, output, tag=None):
+        super().__init__(tag=tag)
+        self.sets = []
+        self.incs = []
+        self.reads = [input, log_tau]
+        self.updates = [output]
+
+    @property
+    def input(self):
+        """The filter's input signal."""
+        return self.reads[0]
+
+    @property
+    def log_tau(self):
+        """The ``log(tau)`` parameter signal."""
+        return self.reads[1]
+
+    @property
+    def output(self):
+        """The filter's output signal."""
+        return self.updates[0]
+
+    @staticmethod
+    def coefficients(tau, dt):
+        """Return ``(a, b)`` for time constant ``tau`` and step ``dt`` (seconds).
+
+        Parameters
+        ----------
+        tau : float
+            Time constant in seconds.
+        dt : float
+            Time step in seconds.
+
+        Returns
+        -------
+        a, b : float
+            Feedback and input coefficients.
+        """
+        if tau <= 0.03 * dt:
+            return 0.0, 1.0
+        return np.exp(-dt / tau), -np.expm1(-dt / tau)
+
+    def make_step(self, signals, dt, rng):
+        u = signals[self.input]
+        y = signals[self.output]
+        a, b = self.coefficients(np.exp(signals[self.log_tau].item()), dt)
+
+        def step_trainable_lowpass():
+            y[...] = a * y + b * u
+
+        return step_trainable_lowpass
+
+
+class SimTrainableLinearFilter(Operator):
+    """Linear filter whose coefficients are computed from parameter signals.
+
+    With ``(A, B, C, D)`` the discrete system of the filter (see
+    `.FilterParameterization.discrete_system`), each element of the input is
+    filtered independently. Following Nengo's conventions, a filter without direct
+    term advances its input by a step::
+
+        x[t] = A x[t-1] + B u[t],   y[t] = C x[t]
+
+    and a filter with direct term computes::
+
+        y[t] = C x[t] + D u[t],     x[t+1] = A x[t] + B u[t]
+
+    Parameters
+    ----------
+    parameterization : `.FilterParameterization`
+        Maps the parameter signals to the filter.
+    parameters : dict of str: Signal
+        One signal per name in ``parameterization.parameters``.
+    input : Signal
+        The filter's input ``u``, shape ``(d,)``.
+    output : Signal
+        The filter's output ``y``, shape ``(d,)``.
+    state : Signal or None
+        The filter state ``x``, shape ``(d * order,)`` laid out element-major
+        (``x.reshape(d, order)``); None for a filter of order 0.
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[]``
+    2. incs ``[]``
+    3. reads ``[input] + list(parameters.values())``
+    4. updates ``[output] + ([state] if state is not None else [])``
+    """
+
+    def __init__(self, parameterization, parameters, input, output, state, tag=None):
+        super().__init__(tag=tag)
+        self.parameterization = parameterization
+        self.parameter_names = tuple(parameterization.parameters)
+        self.sets = []
+        self.incs = []
+        self.reads = [input] + [parameters[name] for name in self.parameter_names]
+        self.updates = [output] + ([] if state is None else [state])
+
+    @property
+    def input(self):
+        """The filter's input signal."""
+        return self.reads[0]
+
+    @property
+    def parameters(self):
+        """The parameter signals, by name."""
+        return dict(zip(self.parameter_names, self.reads[1:]))
+
+    @property
+    def output(self):
+        """The filter's output signal."""
+        return self.updates[0]
+
+    @property
+    def state(self):
+        """The filter's state signal (None for order 0)."""
+        return self.updates[1] if len(self.updates) > 1 else None
+
+    def make_step(self, signals, dt, rng):
+        values = {name: signals[sig] for name, sig in self.parameters.items()}
+        A, B, C, D = self.parameterization.discrete_system_numpy(values, dt)
+        u = signals[self.input]
+        y = signals[self.output]
+        order = A.shape[0]
+        x = None if order == 0 else signals[self.state].reshape(-1, order)
+        direct = self.parameterization.direct_term
+
+        def step_trainable_linear_filter():
+            if x is None:
+                y[...] = D * u
+            elif direct:
+                y[...] = x @ C[0] + D * u
+                x[...] = x @ A.T + u[:, None] * B[:, 0]
+            else:
+                x[...] = x @ A.T + u[:, None] * B[:, 0]
+                y[...] = x @ C[0]
+
+        return step_trainable_linear_filter

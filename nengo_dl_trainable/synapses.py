@@ -1,0 +1,497 @@
+"""Stable parameterizations of trainable synapses, and their discretization.
+
+Every trainable synapse is a linear filter. What is trained is a vector of
+unconstrained values that maps onto a filter which is valid (``tau > 0``) and
+stable (every pole in the stable region) for *any* value, so no step of gradient
+descent can produce an invalid filter and no clipping is needed.
+
+`~nengo.Lowpass` (``"tau"``)
+    ``theta = log(tau)``: the filter ``1 / (tau s + 1)``; steps in ``theta`` are
+    relative changes of ``tau``.
+`~nengo.Alpha` (``"tau"``)
+    ``theta = log(tau)``: the filter ``1 / (tau s + 1)^2``.
+`~nengo.LinearFilter` (``"num"``, ``"den"``)
+    The denominator is normalized to a leading coefficient of 1 and factored into
+    sections of order two (and one of order one for an odd order). For continuous
+    filters (``analog=True``) a section ``s^2 + c1 s + c0`` has both roots in the
+    left half-plane exactly when ``c1 > 0`` and ``c0 > 0``, so the trained values
+    are ``log c1`` and ``log c0`` (``log c0`` for a section ``s + c0``). For
+    discrete filters (``analog=False``) a section ``z^2 + c1 z + c0`` has both roots
+    inside the unit circle exactly when ``|c0| < 1`` and ``|c1| < 1 + c0`` (the
+    stability triangle), so ``c0 = tanh(theta0)`` and
+    ``c1 = (1 + c0) tanh(theta1)`` (``c0 = tanh(theta0)`` for ``z + c0``). A pair
+    of real poles may become a complex pair during training and back. The numerator
+    coefficients (divided by the denominator's leading coefficient) are trained as
+    they are; leading zeros stay zero, so a strictly proper filter stays strictly
+    proper.
+
+Continuous filters are discretized exactly as Nengo does (`scipy`'s conventions):
+zero-order hold (``method="zoh"``) through the matrix exponential of
+``[[A, B], [0, 0]] dt``, and the generalized bilinear transform for
+``"bilinear"`` (``alpha = 1/2``) and ``"backward_diff"`` (``alpha = 1``), all from
+the controllable canonical realization of the transfer function.
+``method="euler"`` is refused for trainable filters, because forward Euler maps
+stable continuous poles outside the unit circle once ``dt`` is large compared with a
+time constant, so stability could not be guaranteed.
+"""
+
+import numpy as np
+import tensorflow as tf
+from nengo.synapses import Alpha, LinearFilter, Lowpass
+
+from nengo_dl_trainable.config import TrainableParamsError
+
+#: Generalized bilinear transform weights of the supported implicit methods.
+GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
+
+
+def _strip_leading_zeros(coefficients):
+    coefficients = np.atleast_1d(np.asarray(coefficients, dtype=np.float64))
+    nonzero = np.flatnonzero(coefficients)
+    return coefficients[nonzero[0] :] if len(nonzero) else coefficients[-1:]
+
+
+def polynomial_product(factors):
+    """Multiply polynomials (highest power first), batched along the first axis.
+
+    Parameters
+    ----------
+    factors : list of ``tf.Tensor``
+        Coefficient tensors of shape ``(batch, order + 1)``.
+
+    Returns
+    -------
+    ``tf.Tensor``
+        The product's coefficients, shape ``(batch, sum of orders + 1)``.
+    """
+    product = factors[0]
+    for factor in factors[1:]:
+        n, m = product.shape[1], factor.shape[1]
+        terms = [[] for _ in range(n + m - 1)]
+        for i in range(n):
+            for j in range(m):
+                terms[i + j].append(product[:, i] * factor[:, j])
+        product = tf.stack([tf.add_n(t) for t in terms], axis=1)
+    return product
+
+
+def state_space(num, den):
+    """Controllable canonical realization of a batch of transfer functions.
+
+    For ``H = (b0 x^n + ... + bn) / (x^n + a1 x^(n-1) + ... + an)`` (``x`` is ``s``
+    or ``z``) this returns the same realization as `scipy.signal.tf2ss`:
+    ``A`` with first row ``-a1 ... -an`` and ones below the diagonal,
+    ``B = e1``, ``C = [b1 - b0 a1, ..., bn - b0 an]`` and ``D = b0``.
+
+    Parameters
+    ----------
+    num : ``tf.Tensor``
+        Numerator coefficients, shape ``(batch, m + 1)`` with ``m <= n``.
+    den : ``tf.Tensor``
+        Monic denominator coefficients, shape ``(batch, n + 1)``.
+
+    Returns
+    -------
+    A, B, C, D : ``tf.Tensor``
+        Shapes ``(batch, n, n)``, ``(batch, n, 1)``, ``(batch, 1, n)``, ``(batch,)``.
+    """
+    batch = tf.shape(den)[0]
+    order = den.shape[1] - 1
+    pad = order + 1 - num.shape[1]
+    b = tf.pad(num, [[0, 0], [pad, 0]]) if pad else num
+    D = b[:, 0]
+    if order == 0:
+        empty = tf.zeros((batch, 0, 0), dtype=den.dtype)
+        return empty, empty, empty, D
+    lower = np.eye(order - 1, order)
+    A = tf.concat(
+        [-den[:, None, 1:], tf.broadcast_to(tf.constant(lower, den.dtype), (batch, order - 1, order))],
+        axis=1,
+    )
+    B = tf.broadcast_to(tf.constant(np.eye(order, 1), den.dtype), (batch, order, 1))
+    C = (b[:, 1:] - b[:, :1] * den[:, 1:])[:, None, :]
+    return A, B, C, D
+
+
+def discretize(A, B, C, D, dt, method):
+    """Discretize a batch of continuous state-space systems as Nengo does.
+
+    Parameters
+    ----------
+    A, B, C, D : ``tf.Tensor``
+        Output of `.state_space`.
+    dt : float
+        Time step in seconds.
+    method : str
+        ``"zoh"``, ``"bilinear"`` or ``"backward_diff"``.
+
+    Returns
+    -------
+    A, B, C, D : ``tf.Tensor``
+        The discrete system ``x[k+1] = A x[k] + B u[k]``, ``y[k] = C x[k] + D u[k]``.
+    """
+    order = A.shape[1]
+    if method == "zoh":
+        batch = tf.shape(A)[0]
+        top = tf.concat([A, B], axis=2)
+        bottom = tf.zeros((batch, 1, order + 1), dtype=A.dtype)
+        expm = tf.linalg.expm(tf.concat([top, bottom], axis=1) * dt)
+        return expm[:, :order, :order], expm[:, :order, order:], C, D
+    alpha = GBT_ALPHA[method]
+    eye = tf.eye(order, dtype=A.dtype)
+    implicit = eye - alpha * dt * A
+    Ad = tf.linalg.solve(implicit, eye + (1 - alpha) * dt * A)
+    Bd = tf.linalg.solve(implicit, dt * B)
+    Cd = tf.linalg.matrix_transpose(
+        tf.linalg.solve(tf.linalg.matrix_transpose(implicit), tf.linalg.matrix_transpose(C))
+    )
+    Dd = D + alpha * tf.reshape(tf.matmul(C, Bd), tf.shape(D))
+    return Ad, Bd, Cd, Dd
+
+
+class FilterParameterization:
+    """Base class: maps unconstrained trainable values to a linear filter.
+
+    Parameters
+    ----------
+    synapse : `~nengo.LinearFilter`
+        The synapse whose parameters become trainable.
+
+    Attributes
+    ----------
+    parameters : tuple of str
+        Names of the trainable parameters (``"synapse.<name>"`` in config).
+    """
+
+    parameters = ()
+
+    def __init__(self, synapse):
+        self.synapse = synapse
+        self.analog = synapse.analog
+        self.method = synapse.method
+        if self.analog and self.method == "euler":
+            raise TrainableParamsError(
+                f"cannot train {synapse}: method='euler' (forward Euler) can make a "
+                "stable filter unstable; use 'zoh', 'bilinear' or 'backward_diff'"
+            )
+        if self.analog and self.method not in ("zoh",) + tuple(GBT_ALPHA):
+            raise TrainableParamsError(
+                f"cannot train {synapse}: discretization method {self.method!r} is "
+                "not supported; use 'zoh', 'bilinear' or 'backward_diff'"
+            )
+
+    @property
+    def order(self):
+        """Number of state variables of the filter."""
+        raise NotImplementedError
+
+    @property
+    def direct_term(self):
+        """Whether the discrete filter has a direct term (``D != 0``)."""
+        raise NotImplementedError
+
+    @property
+    def signature(self):
+        """Hashable description of the structure; equal signatures can be batched."""
+        return (type(self), self.order, self.direct_term, self.analog, self.method)
+
+    def initial_values(self):
+        """Return the trainable values that reproduce ``synapse`` exactly.
+
+        Returns
+        -------
+        dict of str: `~numpy.ndarray`
+            One 1-D array per name in `.parameters`.
+        """
+        raise NotImplementedError
+
+    def transfer_function(self, values):
+        """Return the filter's transfer function for a batch of trainable values.
+
+        Parameters
+        ----------
+        values : dict of str: ``tf.Tensor``
+            One tensor of shape ``(batch, n_values)`` per name in `.parameters`.
+
+        Returns
+        -------
+        num, den : ``tf.Tensor``
+            Numerator and monic denominator coefficients (highest power first) in
+            ``s`` (``analog=True``) or ``z``, shapes ``(batch, m + 1)`` and
+            ``(batch, order + 1)``.
+        """
+        raise NotImplementedError
+
+    def discrete_system(self, values, dt):
+        """Return the discrete state-space system for a batch of trainable values.
+
+        Parameters
+        ----------
+        values : dict of str: ``tf.Tensor``
+            As for `.transfer_function`.
+        dt : float
+            Time step in seconds.
+
+        Returns
+        -------
+        A, B, C, D : ``tf.Tensor``
+            See `.discretize`.
+        """
+        A, B, C, D = state_space(*self.transfer_function(values))
+        if self.analog and self.order > 0:
+            A, B, C, D = discretize(A, B, C, D, dt, self.method)
+        return A, B, C, D
+
+    @staticmethod
+    def _batch_of_one(values):
+        return {
+            k: tf.constant(np.asarray(v, dtype=np.float64).reshape(1, -1))
+            for k, v in values.items()
+        }
+
+    def transfer_function_numpy(self, values):
+        """`.transfer_function` for one set of values, in float64 numpy.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            One 1-D array per name in `.parameters`.
+
+        Returns
+        -------
+        num, den : `~numpy.ndarray`
+            Numerator and monic denominator coefficients.
+        """
+        num, den = self.transfer_function(self._batch_of_one(values))
+        return np.asarray(num)[0], np.asarray(den)[0]
+
+    def discrete_system_numpy(self, values, dt):
+        """`.discrete_system` for one set of values, in float64 numpy.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            One 1-D array per name in `.parameters`.
+        dt : float
+            Time step in seconds.
+
+        Returns
+        -------
+        A, B, C, D : `~numpy.ndarray`
+            Shapes ``(n, n)``, ``(n, 1)``, ``(1, n)`` and ``()``.
+        """
+        system = self.discrete_system(self._batch_of_one(values), dt)
+        return tuple(np.asarray(x)[0] for x in system)
+
+    def to_synapse(self, values):
+        """Return an ordinary Nengo synapse for the given trainable values.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            One 1-D array per name in `.parameters`.
+
+        Returns
+        -------
+        `~nengo.LinearFilter`
+            A synapse core Nengo (and any backend) can run.
+        """
+        raise NotImplementedError
+
+    def _synapse_kwargs(self):
+        s = self.synapse
+        return dict(
+            method=s.method,
+            default_size_in=s.default_size_in,
+            default_size_out=s.default_size_out,
+            default_dt=s.default_dt,
+            seed=s.seed,
+        )
+
+
+class TauParameterization(FilterParameterization):
+    """Base for filters defined by one time constant, trained as ``log(tau)``."""
+
+    parameters = ("tau",)
+
+    def __init__(self, synapse):
+        super().__init__(synapse)
+        if not synapse.analog:
+            raise TrainableParamsError(f"cannot train {synapse}: analog must be True")
+        if not synapse.tau > 0:
+            raise TrainableParamsError(
+                f"cannot train {synapse}: tau must be positive (a filter with tau=0 "
+                "is a passthrough and has no time constant to learn)"
+            )
+
+    @property
+    def direct_term(self):
+        return self.method != "zoh"
+
+    def initial_values(self):
+        return {"tau": np.log([self.synapse.tau])}
+
+    def to_synapse(self, values):
+        return type(self.synapse)(float(np.exp(values["tau"][0])), **self._synapse_kwargs())
+
+
+class LowpassParameterization(TauParameterization):
+    """`~nengo.Lowpass` ``1 / (tau s + 1)`` with ``theta = log(tau)``."""
+
+    synapse_type = Lowpass
+    order = 1
+
+    def transfer_function(self, values):
+        rate = tf.exp(-values["tau"])  # 1 / tau
+        return rate, tf.concat([tf.ones_like(rate), rate], axis=1)
+
+
+class AlphaParameterization(TauParameterization):
+    """`~nengo.Alpha` ``1 / (tau s + 1)^2`` with ``theta = log(tau)``."""
+
+    synapse_type = Alpha
+    order = 2
+
+    def transfer_function(self, values):
+        rate = tf.exp(-values["tau"])
+        return rate**2, tf.concat([tf.ones_like(rate), 2 * rate, rate**2], axis=1)
+
+
+class LinearFilterParameterization(FilterParameterization):
+    """Any `~nengo.LinearFilter`, with its denominator in stable sections.
+
+    See the module documentation for the maths.
+    """
+
+    synapse_type = LinearFilter
+    parameters = ("num", "den")
+
+    def __init__(self, synapse):
+        super().__init__(synapse)
+        den = _strip_leading_zeros(synapse.den)
+        if den[0] == 0:
+            raise TrainableParamsError(f"cannot train {synapse}: denominator is zero")
+        num = _strip_leading_zeros(synapse.num) / den[0]
+        den = den / den[0]
+        if len(num) > len(den):
+            raise TrainableParamsError(
+                f"cannot train {synapse}: the numerator's order exceeds the "
+                "denominator's (the filter is not causal)"
+            )
+        self.num = num
+        self.den = den
+        roots = np.roots(den)
+        stable = np.all(roots.real < 0) if self.analog else np.all(np.abs(roots) < 1)
+        if not stable:
+            region = "the left half-plane" if self.analog else "the unit circle"
+            raise TrainableParamsError(
+                f"cannot train {synapse}: its poles {roots} are not all strictly "
+                f"inside {region}, and a trainable filter must start stable"
+            )
+        self.sections = self._pair_roots(roots)
+
+    @staticmethod
+    def _pair_roots(roots):
+        """Group roots into conjugate or real pairs (and one single real root)."""
+        complex_roots = sorted((r for r in roots if r.imag > 0), key=lambda r: (r.real, r.imag))
+        real_roots = sorted(r.real for r in roots if r.imag == 0)
+        sections = [(r, np.conj(r)) for r in complex_roots]
+        sections += [tuple(real_roots[i : i + 2]) for i in range(0, len(real_roots), 2)]
+        return sections
+
+    @property
+    def order(self):
+        return len(self.den) - 1
+
+    @property
+    def direct_term(self):
+        proper = len(self.num) == len(self.den)
+        return proper or (self.analog and self.method != "zoh" and self.order > 0)
+
+    @property
+    def signature(self):
+        return super().signature + (len(self.num), tuple(len(s) for s in self.sections))
+
+    def initial_values(self):
+        thetas = []
+        for section in self.sections:
+            poly = np.real(np.poly(section))  # [1, c1, c0] or [1, c0]
+            if self.analog:
+                thetas.extend(np.log(poly[1:]))
+            elif len(section) == 1:
+                thetas.append(np.arctanh(poly[1]))
+            else:
+                c1, c0 = poly[1:]
+                thetas.extend([np.arctanh(c1 / (1 + c0)), np.arctanh(c0)])
+        return {"num": self.num.copy(), "den": np.asarray(thetas, dtype=np.float64)}
+
+    def transfer_function(self, values):
+        theta = values["den"]
+        factors = [tf.ones_like(theta[:, :1])]
+        i = 0
+        for section in self.sections:
+            one = tf.ones_like(theta[:, :1])
+            if self.analog:
+                coefficients = tf.exp(theta[:, i : i + len(section)])
+            elif len(section) == 1:
+                coefficients = tf.tanh(theta[:, i : i + 1])
+            else:
+                c0 = tf.tanh(theta[:, i + 1 : i + 2])
+                coefficients = tf.concat([(1 + c0) * tf.tanh(theta[:, i : i + 1]), c0], axis=1)
+            factors.append(tf.concat([one, coefficients], axis=1))
+            i += len(section)
+        return values["num"], polynomial_product(factors)
+
+    def to_synapse(self, values):
+        num, den = self.transfer_function_numpy(values)
+        return LinearFilter(num, den, analog=self.analog, **self._synapse_kwargs())
+
+
+def parameterization_for(synapse):
+    """Return the parameterization that trains ``synapse``.
+
+    Parameters
+    ----------
+    synapse : `~nengo.synapses.Synapse`
+        A connection's synapse.
+
+    Returns
+    -------
+    FilterParameterization
+
+    Raises
+    ------
+    TrainableParamsError
+        If the synapse cannot be trained (not a `~nengo.LinearFilter`, or a filter
+        that is unstable or uses an unsupported discretization).
+    """
+    if type(synapse) is Lowpass:
+        return LowpassParameterization(synapse)
+    if type(synapse) is Alpha:
+        return AlphaParameterization(synapse)
+    if isinstance(synapse, LinearFilter):
+        return LinearFilterParameterization(synapse)
+    raise TrainableParamsError(
+        f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
+        "Lowpass, Alpha and LinearFilter synapses have trainable parameters"
+    )
+
+
+def trainable_synapse_parameters(synapse):
+    """The parameter names a synapse can train (``"synapse.<name>"`` in config).
+
+    Parameters
+    ----------
+    synapse : `~nengo.synapses.Synapse`
+        A synapse.
+
+    Returns
+    -------
+    tuple of str
+        Empty if the synapse type cannot be trained.
+    """
+    if type(synapse) in (Lowpass, Alpha):
+        return TauParameterization.parameters
+    if isinstance(synapse, LinearFilter):
+        return LinearFilterParameterization.parameters
+    return ()
