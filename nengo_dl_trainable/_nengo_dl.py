@@ -15,6 +15,11 @@ here, each as narrowly as possible:
 ``Simulator.get_nengo_params``
     Also return the learned ``synapse`` of connections, which makes the unchanged
     ``Simulator.freeze_params`` write learned synapses back into the network.
+``Simulator.__init__``
+    Restore Nengo's ``rc`` float precision when building fails. NengoDL sets it
+    to the simulation's dtype for the build and restores it only on success, so a
+    failed build (a ``trainable_params`` error, say) would leave later core Nengo
+    simulators running in float32.
 ``nengo_dl.configure_settings``
     Accept ``trainable_params=...`` next to NengoDL's own settings.
 ``nengo_dl.trainable_params``
@@ -32,6 +37,7 @@ import warnings
 import nengo_dl
 import tensorflow as tf
 from nengo import Connection
+from nengo.rc import rc as nengo_rc
 from nengo.neurons import Direct
 from nengo_dl import compat
 from nengo_dl import config as nengo_dl_config
@@ -219,12 +225,25 @@ def _get_nengo_params(get_nengo_params):
     return wrapper
 
 
+def _simulator_init(init):
+    def wrapper(self, *args, **kwargs):
+        precision = nengo_rc.get("precision", "bits")
+        try:
+            init(self, *args, **kwargs)
+        except BaseException:
+            nengo_rc.set("precision", "bits", precision)
+            raise
+
+    return wrapper
+
+
 def apply():
     """Apply every wrap (once; later calls do nothing)."""
     check_nengo_dl_version()
     _wrap(TensorGraph, "mark_signals", _mark_signals)
     _wrap(TensorGraph, "call", _call)
     _wrap(Simulator, "get_nengo_params", _get_nengo_params)
+    _wrap(Simulator, "__init__", _simulator_init)
     if (nengo_dl_config, "configure_settings") not in _ORIGINALS:
         _ORIGINALS[(nengo_dl_config, "configure_settings")] = (
             nengo_dl_config.configure_settings

@@ -76,22 +76,23 @@ class TrainableParamsError(ValidationError):
         return self.args[0] if self.obj is None else f"{self.obj}: {self.args[0]}"
 
 
-def _configured_class(obj):
-    """The class among `VALID_NAMES` that ``obj`` (an instance or class) belongs to."""
-    cls = obj if isinstance(obj, type) else type(obj)
-    for kind in VALID_NAMES:
-        if issubclass(cls, kind):
-            return kind
-    raise ConfigError(f"'{PARAM_NAME}' does not apply to objects of type {cls}")
-
-
-def _valid_names_text(kind):
+def _candidates(kinds):
+    """Every valid name (with ``.<param>`` forms) for the given classes."""
     names = []
-    for name in VALID_NAMES[kind]:
-        names.append(repr(name))
-        if name in PARAMETRIZED_NAMES:
-            names.append(repr(f"{name}.<param>"))
-    return ", ".join(names)
+    for kind in kinds:
+        for base in VALID_NAMES[kind]:
+            for name in (base, f"{base}.<param>") if base in PARAMETRIZED_NAMES else (base,):
+                if name not in names:
+                    names.append(name)
+    return names
+
+
+def _applies(name, kind):
+    """Whether ``name`` is a valid attribute name for objects of class ``kind``."""
+    base, dot, param = name.partition(".")
+    return base in VALID_NAMES[kind] and (
+        not dot or (base in PARAMETRIZED_NAMES and param.isidentifier())
+    )
 
 
 def unknown_name_message(name, candidates, what):
@@ -120,6 +121,30 @@ def unknown_name_message(name, candidates, what):
     return msg
 
 
+def _as_names(value, kinds, obj):
+    """Check the type of a ``trainable_params`` value; return its names as a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (bool, numbers.Number, Mapping)) or not isinstance(
+        value, Iterable
+    ):
+        raise TrainableParamsError(
+            f"must be None, an attribute name or a collection of attribute names "
+            f"(got {value!r} of type {type(value).__name__}); valid names are "
+            + ", ".join(repr(c) for c in _candidates(kinds)),
+            obj=obj,
+        )
+    names = list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise TrainableParamsError(
+                f"attribute names must be strings (got {name!r} of type "
+                f"{type(name).__name__})",
+                obj=obj,
+            )
+    return names
+
+
 def parse_trainable_params(value, kind, obj=None):
     """Check a ``trainable_params`` value and return it as a frozenset of names.
 
@@ -145,42 +170,33 @@ def parse_trainable_params(value, kind, obj=None):
     """
     if value is None:
         return None
-    if isinstance(value, str):
-        names = [value]
-    elif (
-        isinstance(value, (bool, numbers.Number, Mapping))
-        or not isinstance(value, Iterable)
-    ):
-        raise TrainableParamsError(
-            f"must be None, an attribute name or a collection of attribute names "
-            f"(got {value!r} of type {type(value).__name__}); valid names for "
-            f"{kind.__name__} are {_valid_names_text(kind)}",
-            obj=obj,
-        )
-    else:
-        names = list(value)
-
+    names = _as_names(value, [kind], obj)
     for name in names:
-        if not isinstance(name, str):
+        if not _applies(name, kind):
             raise TrainableParamsError(
-                f"attribute names must be strings (got {name!r} of type "
-                f"{type(name).__name__})",
-                obj=obj,
-            )
-        base, dot, param = name.partition(".")
-        valid = base in VALID_NAMES[kind] and (
-            not dot or (base in PARAMETRIZED_NAMES and param.isidentifier())
-        )
-        if not valid:
-            candidates = [
-                n
-                for b in VALID_NAMES[kind]
-                for n in ((b, f"{b}.<param>") if b in PARAMETRIZED_NAMES else (b,))
-            ]
-            raise TrainableParamsError(
-                unknown_name_message(name, candidates, kind.__name__), obj=obj
+                unknown_name_message(name, _candidates([kind]), kind.__name__), obj=obj
             )
     return frozenset(names)
+
+
+def _names_for_each_kind(value):
+    """Split a network-wide default into the names that apply to each class.
+
+    Every name must apply to at least one class.
+    """
+    if value is None:
+        return dict.fromkeys(VALID_NAMES)
+    names = _as_names(value, VALID_NAMES, obj=None)
+    for name in names:
+        if not any(_applies(name, kind) for kind in VALID_NAMES):
+            raise TrainableParamsError(
+                unknown_name_message(
+                    name, _candidates(VALID_NAMES), "Ensembles, Neurons or Connections"
+                )
+            )
+    return {
+        kind: frozenset(n for n in names if _applies(n, kind)) for kind in VALID_NAMES
+    }
 
 
 class TrainableParamsParam(Parameter):
@@ -222,8 +238,11 @@ def configure_trainable_params(value=None):
     Parameters
     ----------
     value : str or iterable of str or None
-        Default value for every Ensemble, Neurons and Connection in the network.
-        ``None`` leaves the decision to higher networks and to ``trainable``.
+        Default for every Ensemble, Neurons and Connection in the network: each
+        class gets the names that apply to it, so ``{"synapse"}`` trains exactly
+        the synapses (and no weights, encoders or biases). Every name must apply
+        to some class. ``None`` leaves the decision to higher networks and to
+        ``trainable``.
     """
     if len(Network.context) == 0:
         raise NetworkContextError(
@@ -231,13 +250,14 @@ def configure_trainable_params(value=None):
             "(`with nengo.Network(): ...`)"
         )
     config = Network.context[-1].config
+    names = _names_for_each_kind(value)
     for kind in VALID_NAMES:
         try:
             params = config[kind]
         except ConfigError:
             config.configures(kind)
             params = config[kind]
-        params.set_param(PARAM_NAME, TrainableParamsParam(kind, default=value))
+        params.set_param(PARAM_NAME, TrainableParamsParam(kind, default=names[kind]))
 
 
 def _level_values(config, obj, name):

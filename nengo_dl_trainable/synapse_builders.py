@@ -218,11 +218,20 @@ class TrainableLinearFilterBuilder(OpBuilder):
         if not self.input_data.minibatched:  # pragma: no cover
             raise NotImplementedError("trainable filters need minibatched signals")
 
+        # float64 whatever the simulation's dtype: matrix exponentials and solves
+        # of higher-order filters lose digits in float32, and this runs once per
+        # run, not per step
         values = {
-            name: _read_parameters(signals, self.ops, lambda op, n=name: op.parameters[n])
+            name: tf.cast(
+                _read_parameters(signals, self.ops, lambda op, n=name: op.parameters[n]),
+                tf.float64,
+            )
             for name in parameterization.parameters
         }
-        A, B, C, D = parameterization.discrete_system(values, signals.dt_val)
+        A, B, C, D = (
+            tf.cast(x, signals.dtype)
+            for x in parameterization.discrete_system(values, signals.dt_val)
+        )
         elements = _element_ops(self.ops)
         self.n_elements = len(elements)
         self.D = tf.gather(D, elements)[None, :]

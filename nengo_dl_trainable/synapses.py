@@ -20,10 +20,16 @@ descent can produce an invalid filter and no clipping is needed.
     inside the unit circle exactly when ``|c0| < 1`` and ``|c1| < 1 + c0`` (the
     stability triangle), so ``c0 = tanh(theta0)`` and
     ``c1 = (1 + c0) tanh(theta1)`` (``c0 = tanh(theta0)`` for ``z + c0``). A pair
-    of real poles may become a complex pair during training and back. The numerator
-    coefficients (divided by the denominator's leading coefficient) are trained as
-    they are; leading zeros stay zero, so a strictly proper filter stays strictly
-    proper.
+    of real poles may become a complex pair during training and back.
+
+    The numerator ``b0 x^m + ... + bm`` (divided by the denominator's leading
+    coefficient) is trained in frequency-normalized units, so that its values are
+    of order one and move together with the poles: for a continuous filter of order
+    ``n`` with denominator constant term ``an``, ``w = an^(1/n)`` (the geometric
+    mean of the poles' magnitudes, in 1/s) and ``bi = beta_i w^(n - m + i)``; the
+    trained values are the ``beta_i`` (``beta_m`` is the DC gain). Discrete filters
+    train the ``bi`` directly (``w = 1``). Leading zeros of the numerator stay zero,
+    so a strictly proper filter stays strictly proper.
 
 Continuous filters are discretized exactly as Nengo does (`scipy`'s conventions):
 zero-order hold (``method="zoh"``) through the matrix exponential of
@@ -103,13 +109,12 @@ def state_space(num, den):
     if order == 0:
         empty = tf.zeros((batch, 0, 0), dtype=den.dtype)
         return empty, empty, empty, D
-    lower = np.eye(order - 1, order)
-    A = tf.concat(
-        [-den[:, None, 1:], tf.broadcast_to(tf.constant(lower, den.dtype), (batch, order - 1, order))],
-        axis=1,
-    )
+    # (x[:, None] loses the new axis in graph mode here: use expand_dims)
+    first_row = -tf.expand_dims(den[:, 1:], 1)
+    lower = tf.constant(np.eye(order - 1, order), den.dtype)
+    A = tf.concat([first_row, tf.broadcast_to(lower, (batch, order - 1, order))], axis=1)
     B = tf.broadcast_to(tf.constant(np.eye(order, 1), den.dtype), (batch, order, 1))
-    C = (b[:, 1:] - b[:, :1] * den[:, 1:])[:, None, :]
+    C = tf.expand_dims(b[:, 1:] - b[:, :1] * den[:, 1:], 1)
     return A, B, C, D
 
 
@@ -389,6 +394,9 @@ class LinearFilterParameterization(FilterParameterization):
                 f"inside {region}, and a trainable filter must start stable"
             )
         self.sections = self._pair_roots(roots)
+        if self.order == 0:
+            # a pure gain: nothing in the denominator to train
+            self.parameters = ("num",)
 
     @staticmethod
     def _pair_roots(roots):
@@ -412,6 +420,14 @@ class LinearFilterParameterization(FilterParameterization):
     def signature(self):
         return super().signature + (len(self.num), tuple(len(s) for s in self.sections))
 
+    def _numerator_scale(self, den):
+        """``w^(n - m + i)`` for each numerator coefficient (see the module docs)."""
+        n, m = self.order, len(self.num) - 1
+        if not self.analog or n == 0:
+            return tf.ones((1, m + 1), dtype=den.dtype)
+        w = den[:, -1:] ** (1.0 / n)
+        return w ** tf.constant(np.arange(n - m, n + 1, dtype=np.float64), den.dtype)
+
     def initial_values(self):
         thetas = []
         for section in self.sections:
@@ -423,14 +439,17 @@ class LinearFilterParameterization(FilterParameterization):
             else:
                 c1, c0 = poly[1:]
                 thetas.extend([np.arctanh(c1 / (1 + c0)), np.arctanh(c0)])
-        return {"num": self.num.copy(), "den": np.asarray(thetas, dtype=np.float64)}
+        scale = np.asarray(self._numerator_scale(tf.constant(self.den[None])))[0]
+        values = {"num": self.num / scale, "den": np.asarray(thetas, dtype=np.float64)}
+        return {name: values[name] for name in self.parameters}
 
     def transfer_function(self, values):
-        theta = values["den"]
-        factors = [tf.ones_like(theta[:, :1])]
+        num = values["num"]
+        one = tf.ones_like(num[:, :1])
+        factors = [one]
+        theta = values.get("den")
         i = 0
         for section in self.sections:
-            one = tf.ones_like(theta[:, :1])
             if self.analog:
                 coefficients = tf.exp(theta[:, i : i + len(section)])
             elif len(section) == 1:
@@ -440,7 +459,8 @@ class LinearFilterParameterization(FilterParameterization):
                 coefficients = tf.concat([(1 + c0) * tf.tanh(theta[:, i : i + 1]), c0], axis=1)
             factors.append(tf.concat([one, coefficients], axis=1))
             i += len(section)
-        return values["num"], polynomial_product(factors)
+        den = polynomial_product(factors)
+        return num * self._numerator_scale(den), den
 
     def to_synapse(self, values):
         num, den = self.transfer_function_numpy(values)

@@ -1,0 +1,479 @@
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+import tensorflow as tf
+from nengo.synapses import Alpha, LinearFilter, Lowpass
+from nengo_dl.builder import NengoBuilder, NengoModel
+
+import nengo_dl_trainable
+from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
+from nengo_dl_trainable.synapses import parameterization_for
+
+DT = 0.001
+
+
+def double_exp(tau1, tau2, **kwargs):
+    return LinearFilter([1], [tau1 * tau2, tau1 + tau2, 1], **kwargs)
+
+
+SYNAPSES = {
+    "lowpass": lambda: Lowpass(0.01),
+    "lowpass_tiny": lambda: Lowpass(0.02 * DT),  # NengoDL's tau <= 0.03 dt case
+    "lowpass_bilinear": lambda: Lowpass(0.01, method="bilinear"),
+    "alpha": lambda: Alpha(0.005),
+    "double_exp": lambda: double_exp(0.03, 0.005),
+    "direct_term": lambda: LinearFilter([0.002, 1], [0.01, 1]),
+    "complex_poles": lambda: LinearFilter([1], [1e-4, 5e-3, 1]),
+    "third_order": lambda: LinearFilter([2e-3, 1], [1e-6, 3e-4, 3e-2, 1]),
+    "backward_diff": lambda: double_exp(0.02, 0.004, method="backward_diff"),
+    "digital": lambda: LinearFilter([0.1, 0.05], [1, -0.9, 0.2], analog=False),
+    "gain_only": lambda: LinearFilter([2.0], [1.0]),
+}
+
+# NengoDL 3.6.0's own LinearFilter builder fails (an assertion on the shape of D)
+# for filters of order >= 2 with a direct term, so these can only be compared with
+# core Nengo; test_stock_nengo_dl_cannot_run_these shows it.
+STOCK_NENGO_DL_CANNOT_RUN = {"backward_diff"}
+# NengoDL 3.6.0 discretizes every Lowpass with zero-order hold, whatever its
+# ``method``; ours follows core Nengo (test_stock_nengo_dl_ignores_lowpass_method).
+STOCK_NENGO_DL_DIFFERS_FROM_CORE = {"lowpass_bilinear"}
+
+
+def input_signal(rng, n_steps, d, batch=None):
+    shape = (n_steps, d) if batch is None else (batch, n_steps, d)
+    return rng.uniform(-1, 1, size=shape)
+
+
+def filter_net(synapse, d=2, trainable=("synapse",), n_conns=1, seed=0):
+    """``n_conns`` connections from one input node through ``synapse``."""
+    with nengo.Network(seed=seed) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        stim = nengo.Node(np.zeros(d), label="stim")
+        probes, conns = [], []
+        for i in range(n_conns):
+            out = nengo.Node(size_in=d, label=f"out{i}")
+            conn = nengo.Connection(stim, out, synapse=synapse)
+            if trainable is not None:
+                net.config[conn].trainable_params = set(trainable)
+            conns.append(conn)
+            probes.append(nengo.Probe(out))
+    return net, stim, conns, probes
+
+
+def run_nengo_dl(net, stim, probes, x, **sim_kwargs):
+    with nengo_dl.Simulator(net, progress_bar=False, **sim_kwargs) as sim:
+        out = sim.predict({stim: x}, n_steps=x.shape[1])
+    return [out[p] for p in probes]
+
+
+def run_core(net, stim, probes, x, model=None):
+    """Run core Nengo with ``stim`` replaced by the (unbatched) input ``x``."""
+    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
+    with nengo.Simulator(net, dt=DT, model=model, progress_bar=False) as sim:
+        sim.run_steps(x.shape[0])
+    return [sim.data[p] for p in probes]
+
+
+def reference_model():
+    """A core Nengo model built with NengoDL's build functions (and so ours)."""
+    return NengoModel(dt=DT, builder=NengoBuilder(), fail_fast=False)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(set(SYNAPSES) - STOCK_NENGO_DL_CANNOT_RUN - STOCK_NENGO_DL_DIFFERS_FROM_CORE),
+)
+@pytest.mark.parametrize(
+    "dtype, minibatch_size, unroll, use_loop",
+    [
+        ("float32", 1, 1, True),
+        ("float64", 3, 1, True),
+        ("float32", 3, 4, True),
+        ("float32", 2, 8, False),
+    ],
+)
+def test_untrained_matches_stock_nengo_dl(
+    name, dtype, minibatch_size, unroll, use_loop, rng, allclose
+):
+    n_steps = 8 if not use_loop else 40
+    x = input_signal(rng, n_steps, 2, batch=minibatch_size)
+    outputs = {}
+    for trainable in (("synapse",), None):
+        net, stim, _, probes = filter_net(SYNAPSES[name](), trainable=trainable)
+        with net:
+            nengo_dl.configure_settings(dtype=dtype, use_loop=use_loop)
+        outputs[trainable] = run_nengo_dl(
+            net,
+            stim,
+            probes,
+            x,
+            minibatch_size=minibatch_size,
+            unroll_simulation=unroll,
+        )[0]
+    atol = 1e-6 if dtype == "float32" else 1e-12
+    assert np.abs(outputs[None]).max() > 0.01  # the comparison is not trivial
+    assert allclose(outputs[("synapse",)], outputs[None], atol=atol, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(STOCK_NENGO_DL_CANNOT_RUN))
+def test_stock_nengo_dl_cannot_run_these(name, rng):
+    x = input_signal(rng, 10, 2)
+    net, stim, _, probes = filter_net(SYNAPSES[name](), trainable=None)
+    with pytest.raises(AssertionError):
+        run_nengo_dl(net, stim, probes, x[None])
+    # while the trainable version runs (and matches core Nengo, tested below)
+    net, stim, _, probes = filter_net(SYNAPSES[name]())
+    assert np.all(np.isfinite(run_nengo_dl(net, stim, probes, x[None])[0]))
+
+
+@pytest.mark.parametrize("name", sorted(STOCK_NENGO_DL_DIFFERS_FROM_CORE))
+def test_stock_nengo_dl_ignores_lowpass_method(name, rng, allclose):
+    x = input_signal(rng, 30, 2)
+    net, stim, _, probes = filter_net(SYNAPSES[name](), trainable=None)
+    stock = run_nengo_dl(net, stim, probes, x[None])[0][0]
+    core = run_core(net, stim, probes, x)[0]
+    assert not np.allclose(stock, core, atol=1e-3)
+    net, stim, _, probes = filter_net(Lowpass(SYNAPSES[name]().tau), trainable=None)
+    zoh = run_core(net, stim, probes, x)[0]
+    assert allclose(stock, zoh, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(SYNAPSES))
+def test_untrained_matches_core_nengo(name, rng, allclose):
+    x = input_signal(rng, 60, 3)
+    net, stim, _, probes = filter_net(SYNAPSES[name](), d=3)
+    with net:
+        nengo_dl.configure_settings(dtype="float64")
+    trained = run_nengo_dl(net, stim, probes, x[None])[0][0]
+    net, stim, _, probes = filter_net(SYNAPSES[name](), d=3, trainable=None)
+    core = run_core(net, stim, probes, x)[0]
+    assert allclose(trained, core, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(SYNAPSES))
+def test_operators_in_reference_simulator(name, rng, allclose):
+    """Our operators' numpy semantics reproduce the stock synapse in core Nengo."""
+    x = input_signal(rng, 50, 2)
+    net, stim, _, probes = filter_net(SYNAPSES[name]())
+    model = reference_model()
+    ours = run_core(net, stim, probes, x, model=model)[0]
+    assert any(
+        isinstance(op, (SimTrainableLowpass, SimTrainableLinearFilter))
+        for op in model.operators
+    )
+    net, stim, _, probes = filter_net(SYNAPSES[name](), trainable=None)
+    core = run_core(net, stim, probes, x)[0]
+    assert allclose(ours, core, atol=1e-12)
+
+
+def test_shared_synapse_gets_parameters_per_connection(Simulator):
+    shared = Lowpass(0.01)
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        stim = nengo.Node([1])
+        outs = [nengo.Node(size_in=1) for _ in range(3)]
+        conns = [nengo.Connection(stim, o, synapse=shared) for o in outs]
+        # the default synapse is one shared instance as well
+        default_conn = nengo.Connection(stim, outs[0])
+        net.config[conns[0]].trainable_params = {"synapse"}
+        net.config[conns[2]].trainable_params = {"synapse"}
+        net.config[default_conn].trainable_params = {"synapse"}
+        probes = [nengo.Probe(o) for o in outs]
+    with Simulator(net) as sim:
+        ops = [op for op in sim.model.operators if isinstance(op, SimTrainableLowpass)]
+        assert len(ops) == 3
+        assert len({op.log_tau for op in ops}) == 3
+        # exactly one stock process remains: conns[1]'s
+        stock = [
+            op
+            for op in sim.model.operators
+            if isinstance(op, nengo.builder.processes.SimProcess)
+            and op.process is shared
+        ]
+        assert len(stock) == 1
+        assert stock[0].output is sim.model.sig[conns[1]]["weighted"]
+        sim.compile(optimizer=tf.optimizers.Adam(0.1), loss="mse")
+        sim.fit(
+            n_steps=20,
+            y={p: np.full((1, 20, 1), 2.0) for p in probes},
+            epochs=3,
+            verbose=0,
+        )
+        params = sim.get_nengo_params(conns + [default_conn])
+    assert "synapse" in params[0] and "synapse" in params[2] and "synapse" in params[3]
+    assert "synapse" not in params[1]
+    assert params[0]["synapse"].tau != shared.tau
+    # the shared objects themselves are untouched
+    assert shared.tau == 0.01
+    assert nengo.Connection.synapse.default.tau == 0.005
+
+
+def make_lowpass_target_net(tau, n_steps, seed=0):
+    with nengo.Network(seed=seed) as net:
+        nengo_dl.configure_settings(trainable_params=None)
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        conn = nengo.Connection(u, x, synapse=Lowpass(tau))
+        net.config[conn].trainable_params = {"synapse"}
+        probe = nengo.Probe(x)
+    return net, conn, probe
+
+
+def core_step_response(synapse, n_steps):
+    with nengo.Network() as net:
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        nengo.Connection(u, x, synapse=synapse)
+        p = nengo.Probe(x)
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run_steps(n_steps)
+    return sim.data[p]
+
+
+def test_issue_60_scenario(Simulator):
+    """Learn Lowpass(0.005) -> Lowpass(0.1) from the step response (short run)."""
+    n_steps = 300
+    target = core_step_response(Lowpass(0.1), n_steps)
+    net, conn, probe = make_lowpass_target_net(0.005, n_steps)
+    with Simulator(net) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.1), loss="mse")
+        sim.fit(n_steps=n_steps, y={probe: target[None]}, epochs=120, verbose=0)
+        out = sim.predict(n_steps=n_steps)[probe][0]
+        sim.freeze_params(net)
+    mse = np.mean((out - target) ** 2)
+    assert mse < 1e-5
+    assert isinstance(conn.synapse, Lowpass)
+    assert conn.synapse.tau == pytest.approx(0.1, rel=0.01)
+    # the frozen model runs in core Nengo with the same output
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as core:
+        core.run_steps(n_steps)
+    assert np.allclose(core.data[probe], out, atol=1e-5)
+
+
+def stock_loss(synapse, x, target):
+    """MSE of the output of core Nengo with ``synapse`` on input ``x``."""
+    net, stim, _, probes = filter_net(synapse, d=x.shape[-1], trainable=None)
+    return np.mean((run_core(net, stim, probes, x)[0] - target) ** 2)
+
+
+@pytest.mark.parametrize(
+    "name, param",
+    [
+        ("lowpass", "tau"),
+        ("lowpass_bilinear", "tau"),
+        ("alpha", "tau"),
+        ("double_exp", "den"),
+        ("double_exp", "num"),
+        ("direct_term", "num"),
+        ("direct_term", "den"),
+        ("complex_poles", "den"),
+        ("third_order", "den"),
+        ("digital", "den"),
+        ("digital", "num"),
+        ("backward_diff", "den"),
+        ("gain_only", "num"),
+    ],
+)
+def test_gradients_match_core_nengo_finite_differences(name, param, rng):
+    """One SGD step gives the gradient; core Nengo gives finite differences."""
+    n_steps, d, lr = 30, 2, 1e-3
+    x = input_signal(rng, n_steps, d)
+    target = input_signal(rng, n_steps, d)
+    synapse = SYNAPSES[name]()
+    parameterization = parameterization_for(synapse)
+    theta = parameterization.initial_values()
+
+    net, stim, conns, probes = filter_net(synapse, d=d, trainable=(f"synapse.{param}",))
+    with net:
+        nengo_dl.configure_settings(dtype="float64")
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.SGD(lr), loss="mse")
+        sim.fit({stim: x[None]}, {probes[0]: target[None]}, epochs=1, verbose=0)
+        signal = sim.model.sig[conns[0]][f"synapse.{param}"]
+        theta_after = sim.tensor_graph.get_tensor(signal).numpy()
+    gradient = (theta[param] - theta_after) / lr
+
+    numeric = np.zeros_like(theta[param])
+    for i in range(len(numeric)):
+        eps = 1e-6 * max(1, abs(theta[param][i]))
+        losses = []
+        for sign in (1, -1):
+            shifted = {k: v.copy() for k, v in theta.items()}
+            shifted[param][i] += sign * eps
+            losses.append(stock_loss(parameterization.to_synapse(shifted), x, target))
+        numeric[i] = (losses[0] - losses[1]) / (2 * eps)
+    assert np.abs(numeric).max() > 1e-9  # the test is not trivial
+    assert np.allclose(gradient, numeric, rtol=1e-4, atol=1e-9), (gradient, numeric)
+
+
+def white_noise(rng, batch, n_steps, d=1):
+    x = rng.standard_normal((batch, n_steps, d))
+    return x
+
+
+@pytest.mark.parametrize(
+    "true_synapse, start, check, learning_rate",
+    [
+        (Lowpass(0.03), Lowpass(0.01), "tau", 0.05),
+        (Alpha(0.01), Alpha(0.004), "tau", 0.05),
+        (double_exp(0.04, 0.008), double_exp(0.015, 0.003), "taus", 0.2),
+    ],
+)
+def test_system_identification(true_synapse, start, check, learning_rate, rng):
+    """Data from core Nengo with known synapses; fit from a wrong start."""
+    n_steps, batch = 200, 8
+    x = white_noise(rng, batch, n_steps)
+    net, stim, _, probes = filter_net(true_synapse, d=1, trainable=None)
+    y = np.stack([run_core(net, stim, probes, xi)[0] for xi in x])
+
+    net, stim, conns, probes = filter_net(start, d=1)
+    with net:
+        nengo_dl.configure_settings(dtype="float64")
+    with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
+        sim.fit({stim: x}, {probes[0]: y}, epochs=300, verbose=0)
+        learned = sim.get_nengo_params(conns[0])["synapse"]
+    # tolerance: 1% of the true time constants
+    if check == "tau":
+        assert type(learned) is type(true_synapse)
+        assert learned.tau == pytest.approx(true_synapse.tau, rel=0.01)
+    else:
+        assert np.allclose(
+            nengo_dl_trainable.time_constants(learned, DT),
+            nengo_dl_trainable.time_constants(true_synapse, DT),
+            rtol=0.01,
+        )
+
+
+@pytest.mark.parametrize("name", ["lowpass", "alpha", "double_exp", "direct_term"])
+def test_frozen_model_reproduces_trained_output(name, rng, allclose):
+    n_steps, d = 60, 2
+    x = input_signal(rng, n_steps, d)
+    target = input_signal(rng, n_steps, d)
+    net, stim, conns, probes = filter_net(SYNAPSES[name](), d=d, n_conns=2)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
+        sim.fit(
+            {stim: x[None]},
+            {p: target[None] for p in probes},
+            epochs=20,
+            verbose=0,
+        )
+        trained = sim.predict({stim: x[None]})
+        sim.freeze_params(net)
+    untrained_net, untrained_stim, _, untrained_probes = filter_net(
+        SYNAPSES[name](), d=d, trainable=None
+    )
+    untrained = run_core(untrained_net, untrained_stim, untrained_probes, x)[0]
+    core = run_core(net, stim, probes, x)
+    # training changed the synapses, and core Nengo runs the learned ones
+    assert not np.allclose(core[0], untrained, atol=1e-3)
+    for p, out in zip(probes, core):
+        assert allclose(out, trained[p][0], atol=1e-5, rtol=1e-4)
+
+
+def test_issue_60_time_constants_identity():
+    taus = nengo_dl_trainable.time_constants(double_exp(0.05, 0.03), dt=0.001)
+    assert np.allclose(taus, [0.03, 0.05])
+    poles = nengo_dl_trainable.filter_poles(LinearFilter([1], [1e-4, 5e-3, 1]), 0.001)
+    assert np.all(np.abs(poles.imag) > 0)
+    with pytest.raises(ValueError, match="no time constants"):
+        nengo_dl_trainable.time_constants(LinearFilter([1], [1e-4, 5e-3, 1]), 0.001)
+
+
+def test_save_load_params(tmp_path, rng):
+    n_steps = 30
+    x = input_signal(rng, n_steps, 2)
+    net, stim, conns, probes = filter_net(double_exp(0.02, 0.005))
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.1), loss="mse")
+        sim.fit({stim: x[None]}, {probes[0]: x[None] * 2}, epochs=10, verbose=0)
+        learned = sim.get_nengo_params(conns[0])["synapse"]
+        out = sim.predict({stim: x[None]})[probes[0]]
+        sim.save_params(tmp_path / "params")
+        sim.keras_model.save_weights(tmp_path / "ckpt")
+
+    for load in ("load_params", "keras"):
+        with nengo_dl.Simulator(net, progress_bar=False) as sim:
+            before = sim.get_nengo_params(conns[0])["synapse"]
+            assert not np.allclose(before.den, learned.den)
+            if load == "load_params":
+                sim.load_params(tmp_path / "params")
+            else:
+                sim.keras_model.load_weights(tmp_path / "ckpt")
+            loaded = sim.get_nengo_params(conns[0])["synapse"]
+            assert np.allclose(loaded.num, learned.num)
+            assert np.allclose(loaded.den, learned.den)
+            assert np.allclose(sim.predict({stim: x[None]})[probes[0]], out)
+
+
+def test_inference_only_parameters_are_constants(rng, allclose):
+    x = input_signal(rng, 30, 2)
+    net, stim, conns, probes = filter_net(Alpha(0.01))
+    with net:
+        nengo_dl.configure_settings(inference_only=True)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        assert sim.keras_model.trainable_weights == []
+        out = sim.predict({stim: x[None]})[probes[0]]
+        # nothing trained, so there is nothing to write back
+        assert "synapse" not in sim.get_nengo_params(conns[0])
+    net, stim, _, probes = filter_net(Alpha(0.01), trainable=None)
+    core = run_core(net, stim, probes, x)[0]
+    assert allclose(out[0], core, atol=1e-6)
+
+
+def test_stateful_runs_continue(rng, allclose):
+    x = input_signal(rng, 40, 2)
+    net, stim, _, probes = filter_net(double_exp(0.02, 0.005))
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        first = sim.predict({stim: x[None, :20]}, stateful=True)[probes[0]]
+        second = sim.predict({stim: x[None, 20:]}, stateful=True)[probes[0]]
+    net, stim, _, probes = filter_net(double_exp(0.02, 0.005), trainable=None)
+    core = run_core(net, stim, probes, x)[0]
+    assert allclose(np.concatenate([first[0], second[0]]), core, atol=1e-6)
+
+
+def test_learning_rule_on_same_connection(rng):
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        stim = nengo.Node([0.5])
+        pre = nengo.Ensemble(30, 1)
+        post = nengo.Node(size_in=1)
+        nengo.Connection(stim, pre)
+        conn = nengo.Connection(
+            pre, post, synapse=Lowpass(0.01), learning_rule_type=nengo.PES(1e-3)
+        )
+        nengo.Connection(post, conn.learning_rule)
+        net.config[conn].trainable_params = {"synapse"}
+        probe = nengo.Probe(post)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        weights_before = np.array(sim.data[conn].weights)
+        sim.compile(optimizer=tf.optimizers.Adam(0.1), loss="mse")
+        sim.fit(n_steps=50, y={probe: np.zeros((1, 50, 1))}, epochs=3, verbose=0)
+        tau = sim.get_nengo_params(conn)["synapse"].tau
+        weights_after = np.array(sim.data[conn].weights)
+    assert tau != pytest.approx(0.01, rel=1e-3)
+    # PES still changes the weights online, and they are not trained offline
+    assert not np.allclose(weights_before, weights_after)
+
+
+def test_trainable_params_only_for_configured_connections(Simulator):
+    net, _, conns, _ = filter_net(Lowpass(0.01), n_conns=3, trainable=None)
+    net.config[conns[1]].trainable_params = {"synapse"}
+    with Simulator(net) as sim:
+        ops = [op for op in sim.model.operators if isinstance(op, SimTrainableLowpass)]
+        assert len(ops) == 1
+        assert ops[0].output is sim.model.sig[conns[1]]["weighted"]
+        assert len(sim.keras_model.trainable_weights) == 1
+
+
+def test_no_configuration_builds_stock_graph(Simulator):
+    with nengo.Network() as net:
+        stim = nengo.Node([1])
+        nengo.Connection(stim, nengo.Node(size_in=1), synapse=Alpha(0.01))
+    with Simulator(net) as sim:
+        assert not any(
+            isinstance(op, (SimTrainableLowpass, SimTrainableLinearFilter))
+            for op in sim.model.operators
+        )
