@@ -73,4 +73,6 @@ def install():
 
 def uninstall():
     """Remove the import hook from `sys.meta_path`."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, NengoDLImportHook)]
+    sys.meta_path[:] = [
+        f for f in sys.meta_path if not isinstance(f, NengoDLImportHook)
+    ]

@@ -29,7 +29,9 @@ class BuildPyWithPth(build_py):
         self.copy_file(str(PTH_SOURCE), str(Path(self.build_lib) / PTH_FILE))
 
     def get_outputs(self, include_bytecode=True):
-        return super().get_outputs(include_bytecode) + [str(Path(self.build_lib) / PTH_FILE)]
+        return super().get_outputs(include_bytecode) + [
+            str(Path(self.build_lib) / PTH_FILE)
+        ]
 
 
 class EditableWheelWithPth(editable_wheel):

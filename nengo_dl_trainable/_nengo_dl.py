@@ -37,8 +37,8 @@ import warnings
 import nengo_dl
 import tensorflow as tf
 from nengo import Connection
-from nengo.rc import rc as nengo_rc
 from nengo.neurons import Direct
+from nengo.rc import rc as nengo_rc
 from nengo_dl import compat
 from nengo_dl import config as nengo_dl_config
 from nengo_dl.simulator import Simulator
@@ -216,8 +216,10 @@ def _get_nengo_params(get_nengo_params):
         scalar = not isinstance(nengo_objs, (list, tuple))
         objs = [nengo_objs] if scalar else list(nengo_objs)
         entries = [params] if scalar else list(params.values()) if as_dict else params
-        synapses = learned_synapses(self, [o for o in objs if isinstance(o, Connection)])
-        for obj, entry in zip(objs, entries):
+        synapses = learned_synapses(
+            self, [o for o in objs if isinstance(o, Connection)]
+        )
+        for obj, entry in zip(objs, entries, strict=True):
             if obj in synapses:
                 entry["synapse"] = synapses[obj]
         return params
@@ -255,4 +257,3 @@ def apply():
 
     nengo_dl.trainable_params = nengo_dl_trainable
     sys.modules.setdefault("nengo_dl.trainable_params", nengo_dl_trainable)
-

@@ -1,18 +1,17 @@
 """The ``trainable_params`` config parameter: which attributes of an object train.
 
 ``trainable_params`` is added to `~nengo.Ensemble`, `~nengo.ensemble.Neurons` and
-`~nengo.Connection` by `.configure_settings`. Its value is a set of attribute
+`~nengo.Connection` by `nengo_dl_trainable.configure_settings`. Its value is a set of attribute
 names:
 
-=====================  ==========================================================
-object                 names
-=====================  ==========================================================
-`~nengo.Connection`    ``"weights"``, ``"synapse"``, ``"synapse.<param>"``
-`~nengo.Ensemble`      ``"encoders"``, ``"bias"``, ``"neuron_type"``,
-                       ``"neuron_type.<param>"``
-`~nengo.ensemble.      ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
-Neurons`
-=====================  ==========================================================
+==========  ===============================================================
+object      names
+==========  ===============================================================
+Connection  ``"weights"``, ``"synapse"``, ``"synapse.<param>"``
+Ensemble    ``"encoders"``, ``"bias"``, ``"neuron_type"``,
+            ``"neuron_type.<param>"``
+Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
+==========  ===============================================================
 
 ``"synapse"`` selects every trainable parameter of the connection's synapse and
 ``"synapse.tau"`` only the one named (likewise for ``"neuron_type"``).
@@ -81,7 +80,9 @@ def _candidates(kinds):
     names = []
     for kind in kinds:
         for base in VALID_NAMES[kind]:
-            for name in (base, f"{base}.<param>") if base in PARAMETRIZED_NAMES else (base,):
+            for name in (
+                (base, f"{base}.<param>") if base in PARAMETRIZED_NAMES else (base,)
+            ):
                 if name not in names:
                     names.append(name)
     return names
@@ -267,7 +268,9 @@ def _level_values(config, obj, name):
     """
     try:
         instance_params = config[obj]
-        instance_value = getattr(instance_params, name) if name in instance_params else None
+        instance_value = (
+            getattr(instance_params, name) if name in instance_params else None
+        )
         class_value = getattr(config[type(obj)], name)
     except (AttributeError, ConfigError):
         return None, None

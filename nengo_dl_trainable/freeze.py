@@ -39,7 +39,9 @@ def learned_synapses(sim, connections):
         if parameter.obj in wanted and parameter.name.startswith("synapse."):
             groups[parameter.obj].append(parameter)
     groups = {
-        conn: params for conn, params in groups.items() if any(p.signal.trainable for p in params)
+        conn: params
+        for conn, params in groups.items()
+        if any(p.signal.trainable for p in params)
     }
     if not groups:
         return {}
@@ -54,7 +56,10 @@ def learned_synapses(sim, connections):
     else:
         tensors = [sim.tensor_graph.get_tensor(p.signal) for p in flat]
         values = tf.keras.backend.batch_get_value(tensors)
-    value_of = {id(p): np.asarray(v, dtype=np.float64) for p, v in zip(flat, values)}
+    value_of = {
+        id(p): np.asarray(v, dtype=np.float64)
+        for p, v in zip(flat, values, strict=True)
+    }
 
     return {
         conn: params[0].parameterization.to_synapse(

@@ -146,7 +146,7 @@ class SimTrainableLinearFilter(Operator):
     @property
     def parameters(self):
         """The parameter signals, by name."""
-        return dict(zip(self.parameter_names, self.reads[1:]))
+        return dict(zip(self.parameter_names, self.reads[1:], strict=True))
 
     @property
     def output(self):

@@ -178,7 +178,9 @@ class TrainableLowpassBuilder(OpBuilder):
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= 0.03 * signals.dt_val
         decay = tf.where(passthrough, tf.zeros_like(tau), tf.exp(-signals.dt / tau))
-        gain = tf.where(passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau))
+        gain = tf.where(
+            passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)
+        )
 
         elements = _element_ops(self.ops)
         self.decay = tf.gather(decay, elements)
@@ -223,7 +225,9 @@ class TrainableLinearFilterBuilder(OpBuilder):
         # run, not per step
         values = {
             name: tf.cast(
-                _read_parameters(signals, self.ops, lambda op, n=name: op.parameters[n]),
+                _read_parameters(
+                    signals, self.ops, lambda op, n=name: op.parameters[n]
+                ),
                 tf.float64,
             )
             for name in parameterization.parameters
@@ -251,7 +255,10 @@ class TrainableLinearFilterBuilder(OpBuilder):
         )
 
         def advance(x):
-            return tf.reduce_sum(self.A * x[:, :, None, :], axis=-1) + self.B * u[..., None]
+            return (
+                tf.reduce_sum(self.A * x[:, :, None, :], axis=-1)
+                + self.B * u[..., None]
+            )
 
         if self.direct_term:
             y = tf.reduce_sum(self.C * x, axis=-1) + self.D * u

@@ -112,7 +112,9 @@ def state_space(num, den):
     # (x[:, None] loses the new axis in graph mode here: use expand_dims)
     first_row = -tf.expand_dims(den[:, 1:], 1)
     lower = tf.constant(np.eye(order - 1, order), den.dtype)
-    A = tf.concat([first_row, tf.broadcast_to(lower, (batch, order - 1, order))], axis=1)
+    A = tf.concat(
+        [first_row, tf.broadcast_to(lower, (batch, order - 1, order))], axis=1
+    )
     B = tf.broadcast_to(tf.constant(np.eye(order, 1), den.dtype), (batch, order, 1))
     C = tf.expand_dims(b[:, 1:] - b[:, :1] * den[:, 1:], 1)
     return A, B, C, D
@@ -148,7 +150,9 @@ def discretize(A, B, C, D, dt, method):
     Ad = tf.linalg.solve(implicit, eye + (1 - alpha) * dt * A)
     Bd = tf.linalg.solve(implicit, dt * B)
     Cd = tf.linalg.matrix_transpose(
-        tf.linalg.solve(tf.linalg.matrix_transpose(implicit), tf.linalg.matrix_transpose(C))
+        tf.linalg.solve(
+            tf.linalg.matrix_transpose(implicit), tf.linalg.matrix_transpose(C)
+        )
     )
     Dd = D + alpha * tf.reshape(tf.matmul(C, Bd), tf.shape(D))
     return Ad, Bd, Cd, Dd
@@ -206,7 +210,7 @@ class FilterParameterization:
         Returns
         -------
         dict of str: `~numpy.ndarray`
-            One 1-D array per name in `.parameters`.
+            One 1-D array per name in ``parameters``.
         """
         raise NotImplementedError
 
@@ -216,7 +220,7 @@ class FilterParameterization:
         Parameters
         ----------
         values : dict of str: ``tf.Tensor``
-            One tensor of shape ``(batch, n_values)`` per name in `.parameters`.
+            One tensor of shape ``(batch, n_values)`` per name in ``parameters``.
 
         Returns
         -------
@@ -260,7 +264,7 @@ class FilterParameterization:
         Parameters
         ----------
         values : dict of str: array_like
-            One 1-D array per name in `.parameters`.
+            One 1-D array per name in ``parameters``.
 
         Returns
         -------
@@ -276,7 +280,7 @@ class FilterParameterization:
         Parameters
         ----------
         values : dict of str: array_like
-            One 1-D array per name in `.parameters`.
+            One 1-D array per name in ``parameters``.
         dt : float
             Time step in seconds.
 
@@ -294,7 +298,7 @@ class FilterParameterization:
         Parameters
         ----------
         values : dict of str: array_like
-            One 1-D array per name in `.parameters`.
+            One 1-D array per name in ``parameters``.
 
         Returns
         -------
@@ -337,7 +341,9 @@ class TauParameterization(FilterParameterization):
         return {"tau": np.log([self.synapse.tau])}
 
     def to_synapse(self, values):
-        return type(self.synapse)(float(np.exp(values["tau"][0])), **self._synapse_kwargs())
+        return type(self.synapse)(
+            float(np.exp(values["tau"][0])), **self._synapse_kwargs()
+        )
 
 
 class LowpassParameterization(TauParameterization):
@@ -401,7 +407,9 @@ class LinearFilterParameterization(FilterParameterization):
     @staticmethod
     def _pair_roots(roots):
         """Group roots into conjugate or real pairs (and one single real root)."""
-        complex_roots = sorted((r for r in roots if r.imag > 0), key=lambda r: (r.real, r.imag))
+        complex_roots = sorted(
+            (r for r in roots if r.imag > 0), key=lambda r: (r.real, r.imag)
+        )
         real_roots = sorted(r.real for r in roots if r.imag == 0)
         sections = [(r, np.conj(r)) for r in complex_roots]
         sections += [tuple(real_roots[i : i + 2]) for i in range(0, len(real_roots), 2)]
@@ -456,7 +464,9 @@ class LinearFilterParameterization(FilterParameterization):
                 coefficients = tf.tanh(theta[:, i : i + 1])
             else:
                 c0 = tf.tanh(theta[:, i + 1 : i + 2])
-                coefficients = tf.concat([(1 + c0) * tf.tanh(theta[:, i : i + 1]), c0], axis=1)
+                coefficients = tf.concat(
+                    [(1 + c0) * tf.tanh(theta[:, i : i + 1]), c0], axis=1
+                )
             factors.append(tf.concat([one, coefficients], axis=1))
             i += len(section)
         den = polynomial_product(factors)

@@ -35,7 +35,9 @@ def test_configure_settings_adds_param_to_all_kinds():
         with net:
             nengo_dl_trainable.configure_settings(trainable_params=True)
     # values set on objects are checked against their own class
-    with pytest.raises(TrainableParamsError, match="'bias'.*valid names for Connection"):
+    with pytest.raises(
+        TrainableParamsError, match="'bias'.*valid names for Connection"
+    ):
         net.config[conn].trainable_params = "bias"
 
 
@@ -257,7 +259,9 @@ def test_learning_rule_conflict_warns(Simulator):
         b = nengo.Node(size_in=1)
         conn = nengo.Connection(a, b, learning_rule_type=nengo.PES())
         net.config[conn].trainable_params = {"weights"}
-    with pytest.warns(UserWarning, match="learning rule and is also set to be trainable"):
+    with pytest.warns(
+        UserWarning, match="learning rule and is also set to be trainable"
+    ):
         with Simulator(net):
             pass
 
@@ -266,7 +270,9 @@ def test_learning_rule_conflict_warns(Simulator):
     "make, names, match",
     [
         (
-            lambda: nengo.Connection(nengo.Node(1), nengo.Node(size_in=1), synapse=None),
+            lambda: nengo.Connection(
+                nengo.Node(1), nengo.Node(size_in=1), synapse=None
+            ),
             {"synapse"},
             "no synapse",
         ),
@@ -277,7 +283,9 @@ def test_learning_rule_conflict_warns(Simulator):
         ),
         (
             lambda: nengo.Connection(
-                nengo.Node(1), nengo.Node(size_in=1), synapse=nengo.synapses.Triangle(0.01)
+                nengo.Node(1),
+                nengo.Node(size_in=1),
+                synapse=nengo.synapses.Triangle(0.01),
             ),
             {"synapse"},
             "cannot train synapse Triangle",
@@ -370,7 +378,9 @@ def test_custom_process_synapse_error(Simulator):
 
     with nengo.Network() as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
-        conn = nengo.Connection(nengo.Node(1), nengo.Node(size_in=1), synapse=MySynapse())
+        conn = nengo.Connection(
+            nengo.Node(1), nengo.Node(size_in=1), synapse=MySynapse()
+        )
     net.config[conn].trainable_params = {"synapse"}
     with pytest.raises(TrainableParamsError, match="cannot train synapse.*MySynapse"):
         with Simulator(net):

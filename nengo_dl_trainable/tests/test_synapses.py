@@ -82,7 +82,9 @@ def reference_model():
 
 @pytest.mark.parametrize(
     "name",
-    sorted(set(SYNAPSES) - STOCK_NENGO_DL_CANNOT_RUN - STOCK_NENGO_DL_DIFFERS_FROM_CORE),
+    sorted(
+        set(SYNAPSES) - STOCK_NENGO_DL_CANNOT_RUN - STOCK_NENGO_DL_DIFFERS_FROM_CORE
+    ),
 )
 @pytest.mark.parametrize(
     "dtype, minibatch_size, unroll, use_loop",
@@ -369,7 +371,7 @@ def test_frozen_model_reproduces_trained_output(name, rng, allclose):
     core = run_core(net, stim, probes, x)
     # training changed the synapses, and core Nengo runs the learned ones
     assert not np.allclose(core[0], untrained, atol=1e-3)
-    for p, out in zip(probes, core):
+    for p, out in zip(probes, core, strict=True):
         assert allclose(out, trained[p][0], atol=1e-5, rtol=1e-4)
 
 

@@ -1,0 +1,139 @@
+"""Learn a synaptic time constant with NengoDL (NengoDL issue #60).
+
+A ``Node(1)`` drives a ``Node(size_in=1)`` through a ``Lowpass(0.005)`` synapse. The
+target is the step response of ``Lowpass(0.1)``. Stock NengoDL cannot reduce the
+error, because the one parameter that matters, the synapse's time constant, is
+frozen. With nengo-dl-trainable installed, two config lines make it trainable and
+the unchanged ``compile``/``fit`` learn ``tau = 0.1``.
+
+This script imports only nengo, nengo_dl, numpy and tensorflow (and matplotlib for
+the plot): installing the package is what extends NengoDL.
+
+Usage: ``python examples/learn_lowpass_tau.py [--plot PATH]``
+"""
+
+import argparse
+import time
+
+import nengo
+import nengo_dl
+import numpy as np
+import tensorflow as tf
+
+DT = 0.001
+N_STEPS = 1000
+TRUE_TAU = 0.1
+START_TAU = 0.005
+LEARNING_RATE = 0.05
+EPOCHS = 150
+
+
+def build_network():
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable_params=None)  # adds the config parameter
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        conn = nengo.Connection(u, x, synapse=nengo.Lowpass(START_TAU))
+        net.config[conn].trainable_params = {"synapse"}  # train only the synapse
+        probe = nengo.Probe(x)
+    return net, conn, probe
+
+
+def step_response(tau):
+    """The target, simulated by core Nengo."""
+    with nengo.Network() as net:
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        nengo.Connection(u, x, synapse=nengo.Lowpass(tau))
+        probe = nengo.Probe(x)
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run_steps(N_STEPS)
+    return sim.data[probe]
+
+
+class TauHistory(tf.keras.callbacks.Callback):
+    """Record the learned time constant after every epoch."""
+
+    def __init__(self, sim, conn):
+        super().__init__()
+        self.sim, self.conn, self.taus = sim, conn, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.taus.append(self.sim.get_nengo_params(self.conn)["synapse"].tau)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Learn Lowpass(0.005) -> 0.1")
+    parser.add_argument("--plot", default="learn_lowpass_tau.png")
+    args = parser.parse_args()
+
+    target = step_response(TRUE_TAU)
+    net, conn, probe = build_network()
+    start = time.time()
+    with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
+        before = sim.predict(n_steps=N_STEPS)[probe][0]
+        print(
+            f"before: tau = {conn.synapse.tau:.6f} s, "
+            f"MSE = {np.mean((before - target) ** 2):.3e}"
+        )
+
+        sim.compile(optimizer=tf.optimizers.Adam(LEARNING_RATE), loss="mse")
+        history = TauHistory(sim, conn)
+        sim.fit(
+            n_steps=N_STEPS,
+            y={probe: target[None]},
+            epochs=EPOCHS,
+            verbose=0,
+            callbacks=[history],
+        )
+        after = sim.predict(n_steps=N_STEPS)[probe][0]
+        sim.freeze_params(net)  # writes the learned Lowpass into the network
+    elapsed = time.time() - start
+
+    mse = np.mean((after - target) ** 2)
+    errors = np.abs(np.array(history.taus) - TRUE_TAU) / TRUE_TAU
+    within = np.flatnonzero(errors < 0.01)
+    print(
+        f"after:  tau = {conn.synapse.tau:.6f} s, MSE = {mse:.3e}  "
+        f"({EPOCHS} epochs of Adam({LEARNING_RATE}), {elapsed:.1f} s)"
+    )
+    print(
+        "epochs to reach 1% of the true tau: "
+        + (str(within[0] + 1) if len(within) else f"not within {EPOCHS}")
+    )
+
+    # the frozen network runs in core Nengo with the same output
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as core:
+        core.run_steps(N_STEPS)
+    print(
+        f"core Nengo with the frozen synapse {conn.synapse}: max |difference| "
+        f"from NengoDL = {np.max(np.abs(core.data[probe] - after)):.2e}"
+    )
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no plot")
+        return
+    t = np.arange(1, N_STEPS + 1) * DT
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    axes[0].plot(t, target, "k", lw=3, alpha=0.4, label=f"ideal: Lowpass({TRUE_TAU})")
+    axes[0].plot(t, before, label=f"before: Lowpass({START_TAU})")
+    axes[0].plot(t, after, "--", label=f"after: Lowpass({conn.synapse.tau:.4f})")
+    axes[0].set_xlabel("time (s)")
+    axes[0].set_ylabel("output")
+    axes[0].legend()
+    axes[1].semilogy(np.arange(1, EPOCHS + 1), history.taus)
+    axes[1].axhline(TRUE_TAU, color="k", alpha=0.4)
+    axes[1].set_xlabel("epoch")
+    axes[1].set_ylabel("learned tau (s)")
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=100)
+    print(f"plot saved to {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

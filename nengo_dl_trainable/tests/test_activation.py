@@ -1,0 +1,154 @@
+"""Activation on ``import nengo_dl``, tested in fresh interpreters."""
+
+import json
+import os
+import site
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from _nengo_dl_trainable_hook import DISABLE_ENV_VAR
+
+
+def run_python(code, disable=False, timeout=300):
+    env = dict(os.environ)
+    env.pop(DISABLE_ENV_VAR, None)
+    if disable:
+        env[DISABLE_ENV_VAR] = "1"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_pth_file_installed():
+    dirs = site.getsitepackages() + [site.getusersitepackages()]
+    found = [Path(d) / "nengo_dl_trainable.pth" for d in dirs]
+    assert any(f.exists() for f in found), dirs
+    content = next(f for f in found if f.exists()).read_text()
+    assert content.startswith("import _nengo_dl_trainable_hook")
+
+
+def test_plain_import_nengo_dl_activates():
+    state = run_python(
+        """
+        import json, sys
+        import nengo_dl
+        from nengo_dl import trainable_params
+        import nengo_dl.trainable_params as by_module_path
+        import nengo_dl_trainable
+        from nengo_dl.builder import Builder, NengoBuilder
+        from nengo_dl_trainable.operators import SimTrainableLowpass
+        import nengo
+        print(json.dumps({
+            "alias": trainable_params is nengo_dl_trainable,
+            "module_path": by_module_path is nengo_dl_trainable,
+            "builder": SimTrainableLowpass in Builder.builders,
+            "build_function": nengo.Connection in NengoBuilder.builders,
+            "wrapped": (
+                nengo_dl.configure_settings is nengo_dl_trainable.configure_settings
+            ),
+        }))
+        """
+    )
+    assert state == dict.fromkeys(state, True)
+    assert len(state) == 5
+
+
+def test_no_cost_without_nengo_dl():
+    state = run_python(
+        """
+        import json, sys
+        import nengo
+        print(json.dumps({
+            "hook": "_nengo_dl_trainable_hook" in sys.modules,
+            "tensorflow": "tensorflow" in sys.modules,
+            "ours": "nengo_dl_trainable" in sys.modules,
+        }))
+        """
+    )
+    assert state == {"hook": True, "tensorflow": False, "ours": False}
+
+
+@pytest.mark.parametrize("disable", [False, True])
+def test_off_switch(disable):
+    state = run_python(
+        """
+        import json, sys
+        import nengo, nengo_dl
+        from nengo.exceptions import ConfigError
+        try:
+            with nengo.Network():
+                nengo_dl.configure_settings(trainable_params=None)
+            accepted = True
+        except ConfigError:
+            accepted = False
+        print(json.dumps({
+            "loaded": "nengo_dl_trainable" in sys.modules,
+            "attribute": hasattr(nengo_dl, "trainable_params"),
+            "accepted": accepted,
+        }))
+        """,
+        disable=disable,
+    )
+    assert state == dict.fromkeys(state, not disable)
+
+
+@pytest.mark.parametrize("disable", [False, True])
+@pytest.mark.parametrize(
+    "imports",
+    ["import nengo_dl_trainable, nengo_dl", "import nengo_dl, nengo_dl_trainable"],
+)
+def test_explicit_import_either_order(imports, disable):
+    state = run_python(
+        f"""
+        import json
+        {imports}
+        print(json.dumps({{
+            "attribute": nengo_dl.trainable_params is nengo_dl_trainable,
+            "wrapped": nengo_dl.configure_settings
+            is nengo_dl_trainable.configure_settings,
+        }}))
+        """,
+        disable=disable,
+    )
+    assert state == {"attribute": True, "wrapped": True}
+
+
+def test_issue_60_with_only_nengo_dl_imports():
+    """The README scenario, in a script that never names this package."""
+    state = run_python(
+        """
+        import json
+        import nengo, nengo_dl, numpy as np, tensorflow as tf
+
+        with nengo.Network() as net:
+            nengo_dl.configure_settings(trainable_params=None)
+            u = nengo.Node(1)
+            x = nengo.Node(size_in=1)
+            conn = nengo.Connection(u, x, synapse=0.005)
+            net.config[conn].trainable_params = {"synapse"}
+            probe = nengo.Probe(x)
+
+        target = nengo.Lowpass(0.1).filt(np.ones((200, 1)), dt=0.001)
+        with nengo_dl.Simulator(net, progress_bar=False) as sim:
+            sim.compile(optimizer=tf.optimizers.Adam(0.1), loss="mse")
+            sim.fit(n_steps=200, y={probe: target[None]}, epochs=10, verbose=0)
+            sim.freeze_params(net)
+        synapse = conn.synapse
+        print(json.dumps({"type": type(synapse).__name__, "tau": synapse.tau}))
+        """
+    )
+    assert state["type"] == "Lowpass"
+    # 10 Adam steps of 0.1 in log(tau) from 0.005: about e^1 larger
+    assert 0.01 < state["tau"] < 0.02
