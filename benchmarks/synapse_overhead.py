@@ -57,8 +57,9 @@ def build_network(synapse, n_ensembles, n_neurons, trainable, inference_only):
         connections.append(nengo.Connection(ensembles[-1], out, synapse=synapse(0)))
         probe = nengo.Probe(out)
         if trainable:
-            for conn in connections:
-                net.config[conn].trainable_params = {"weights", "synapse"}
+            # as stock for encoders and biases; weights (where they exist) and
+            # synapses for every connection
+            net.config[nengo.Connection].trainable_params = {"weights", "synapse"}
     return dict(net=net, stim=stim, probe=probe, conns=connections)
 
 
@@ -113,8 +114,7 @@ def main():
     frozen["sim"].fit({frozen["stim"]: x}, {frozen["probe"]: y}, epochs=1, verbose=0)
     frozen["sim"].freeze_params(frozen["net"])
     frozen["sim"].close()
-    for conn in frozen["conns"]:
-        frozen["net"].config[conn].trainable_params = None
+    frozen["net"].config[nengo.Connection].trainable_params = None
     variants["frozen"] = build_simulator(frozen, args.minibatch)
 
     for name, v in variants.items():

@@ -1,8 +1,8 @@
 """The ``trainable_params`` config parameter: which attributes of an object train.
 
 ``trainable_params`` is added to `~nengo.Ensemble`, `~nengo.ensemble.Neurons` and
-`~nengo.Connection` by `nengo_dl_trainable.configure_settings`. Its value is a set of attribute
-names:
+`~nengo.Connection` by `nengo_dl_trainable.configure_settings`. Its value is a set
+of attribute names:
 
 ==========  ===============================================================
 object      names
@@ -30,6 +30,10 @@ then class ``trainable_params``, then class ``trainable``).
 - Where the winning setting is ``trainable`` (or nothing is set), NengoDL decides
   as it always has: weights, encoders and biases follow ``trainable``, and no
   synapse or neuron-type parameter trains.
+- Names set on an object must all apply to it: ``"weights"`` on a connection
+  without weights, or ``"synapse"`` on one with ``synapse=None``, is an error.
+  Names set as a class or network default apply wherever the object has the
+  attribute, so a default of ``{"weights", "synapse"}`` skips those connections.
 - Neurons without a setting of their own take their ensemble's answer for
   ``"bias"`` and ``"neuron_type"``, as NengoDL does for ``trainable``.
 - With ``inference_only=True`` nothing trains; configured parameters are
@@ -45,6 +49,7 @@ from nengo import Connection, Ensemble, Network
 from nengo.ensemble import Neurons
 from nengo.exceptions import ConfigError, NetworkContextError, ValidationError
 from nengo.params import Parameter
+from nengo_dl import compat
 
 #: The config parameter's name.
 PARAM_NAME = "trainable_params"
@@ -290,22 +295,24 @@ def resolve_setting(configs, obj):
     Returns
     -------
     tuple or None
-        ``("trainable_params", frozenset)`` or ``("trainable", bool)`` for the
-        winning setting (see the module docs for the order), or None if neither is
-        set anywhere.
+        ``(kind, value, on_object)`` for the winning setting (see the module docs
+        for the order): ``kind`` is ``"trainable_params"`` (``value`` a frozenset)
+        or ``"trainable"`` (``value`` a bool), and ``on_object`` says whether it was
+        set on the object itself rather than on its class. None if neither is set
+        anywhere.
     """
     result = None
     for config in configs:
         params_inst, params_cls = _level_values(config, obj, PARAM_NAME)
         flag_inst, flag_cls = _level_values(config, obj, "trainable")
-        for kind, value in (
-            (PARAM_NAME, params_inst),
-            ("trainable", flag_inst),
-            (PARAM_NAME, params_cls),
-            ("trainable", flag_cls),
+        for kind, value, on_object in (
+            (PARAM_NAME, params_inst, True),
+            ("trainable", flag_inst, True),
+            (PARAM_NAME, params_cls, False),
+            ("trainable", flag_cls, False),
         ):
             if value is not None:
-                result = (kind, value)
+                result = (kind, value, on_object)
                 break
     return result
 
@@ -331,10 +338,24 @@ def selected_attributes(configs, obj):
         setting = resolve_setting(configs, obj.ensemble)
         if setting is not None and setting[0] == PARAM_NAME:
             # an ensemble's "encoders" is not the neurons' business
-            setting = (PARAM_NAME, setting[1] - {"encoders"})
+            setting = (PARAM_NAME, setting[1] - {"encoders"}, setting[2])
     if setting is None or setting[0] != PARAM_NAME:
         return None
-    return setting[1]
+    kind, names, on_object = setting
+    if not on_object:
+        # a class or network default applies where the object has the attribute
+        names = frozenset(n for n in names if _has_attribute(obj, n))
+    return names
+
+
+def _has_attribute(obj, name):
+    """Whether ``obj`` has the attribute a name refers to at all."""
+    base = name.partition(".")[0]
+    if base == "weights":
+        return compat.conn_has_weights(obj)
+    if base == "synapse":
+        return obj.synapse is not None
+    return True
 
 
 def selected_parameters(names, prefix, available):

@@ -505,23 +505,3 @@ def parameterization_for(synapse):
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
         "Lowpass, Alpha and LinearFilter synapses have trainable parameters"
     )
-
-
-def trainable_synapse_parameters(synapse):
-    """The parameter names a synapse can train (``"synapse.<name>"`` in config).
-
-    Parameters
-    ----------
-    synapse : `~nengo.synapses.Synapse`
-        A synapse.
-
-    Returns
-    -------
-    tuple of str
-        Empty if the synapse type cannot be trained.
-    """
-    if type(synapse) in (Lowpass, Alpha):
-        return TauParameterization.parameters
-    if isinstance(synapse, LinearFilter):
-        return LinearFilterParameterization.parameters
-    return ()

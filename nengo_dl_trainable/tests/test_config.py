@@ -357,6 +357,36 @@ def test_failed_build_restores_nengo_precision(Simulator):
     assert nengo.rc.get("precision", "bits") == bits
 
 
+def test_class_defaults_skip_absent_attributes(Simulator):
+    """A default applies where the object has the attribute; no errors."""
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(trainable_params={"weights", "synapse"})
+        stim = nengo.Node([1])
+        ens = nengo.Ensemble(5, 1)
+        no_weights = nengo.Connection(stim, ens)  # NoTransform from a Node
+        no_synapse = nengo.Connection(ens, nengo.Node(size_in=1), synapse=None)
+        both = nengo.Connection(ens, nengo.Node(size_in=1))
+    configs = configs_of(net)
+    assert selected_attributes(configs, no_weights) == {"synapse"}
+    assert selected_attributes(configs, no_synapse) == {"weights"}
+    assert selected_attributes(configs, both) == {"weights", "synapse"}
+    with Simulator(net) as sim:
+        trainable = {
+            conn: [
+                name
+                for name in ("weights", "synapse.tau")
+                if sim.model.sig[conn].get(name) is not None
+                and sim.model.sig[conn][name].trainable
+            ]
+            for conn in (no_weights, no_synapse, both)
+        }
+    assert trainable == {
+        no_weights: ["synapse.tau"],
+        no_synapse: ["weights"],
+        both: ["weights", "synapse.tau"],
+    }
+
+
 def test_weights_without_weights_error(Simulator):
     with nengo.Network() as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)

@@ -259,29 +259,39 @@ def stock_loss(synapse, x, target):
     return np.mean((run_core(net, stim, probes, x)[0] - target) ** 2)
 
 
+GRADIENT_CASES = [
+    ("lowpass", "tau"),
+    ("lowpass_bilinear", "tau"),
+    ("alpha", "tau"),
+    ("double_exp", "den"),
+    ("double_exp", "num"),
+    ("direct_term", "num"),
+    ("direct_term", "den"),
+    ("complex_poles", "den"),
+    ("third_order", "den"),
+    ("digital", "den"),
+    ("digital", "num"),
+    ("backward_diff", "den"),
+    ("gain_only", "num"),
+]
+
+
 @pytest.mark.parametrize(
-    "name, param",
-    [
-        ("lowpass", "tau"),
-        ("lowpass_bilinear", "tau"),
-        ("alpha", "tau"),
-        ("double_exp", "den"),
-        ("double_exp", "num"),
-        ("direct_term", "num"),
-        ("direct_term", "den"),
-        ("complex_poles", "den"),
-        ("third_order", "den"),
-        ("digital", "den"),
-        ("digital", "num"),
-        ("backward_diff", "den"),
-        ("gain_only", "num"),
+    "name, param, minibatch_size, unroll",
+    [case + (1, 1) for case in GRADIENT_CASES]
+    + [
+        ("lowpass", "tau", 3, 5),
+        ("double_exp", "den", 2, 3),
+        ("direct_term", "num", 2, 5),
     ],
 )
-def test_gradients_match_core_nengo_finite_differences(name, param, rng):
+def test_gradients_match_core_nengo_finite_differences(
+    name, param, minibatch_size, unroll, rng
+):
     """One SGD step gives the gradient; core Nengo gives finite differences."""
     n_steps, d, lr = 30, 2, 1e-3
-    x = input_signal(rng, n_steps, d)
-    target = input_signal(rng, n_steps, d)
+    x = input_signal(rng, n_steps, d, batch=minibatch_size)
+    target = input_signal(rng, n_steps, d, batch=minibatch_size)
     synapse = SYNAPSES[name]()
     parameterization = parameterization_for(synapse)
     theta = parameterization.initial_values()
@@ -289,9 +299,11 @@ def test_gradients_match_core_nengo_finite_differences(name, param, rng):
     net, stim, conns, probes = filter_net(synapse, d=d, trainable=(f"synapse.{param}",))
     with net:
         nengo_dl.configure_settings(dtype="float64")
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with nengo_dl.Simulator(
+        net, minibatch_size=minibatch_size, unroll_simulation=unroll, progress_bar=False
+    ) as sim:
         sim.compile(optimizer=tf.optimizers.SGD(lr), loss="mse")
-        sim.fit({stim: x[None]}, {probes[0]: target[None]}, epochs=1, verbose=0)
+        sim.fit({stim: x}, {probes[0]: target}, epochs=1, verbose=0)
         signal = sim.model.sig[conns[0]][f"synapse.{param}"]
         theta_after = sim.tensor_graph.get_tensor(signal).numpy()
     gradient = (theta[param] - theta_after) / lr
@@ -303,7 +315,15 @@ def test_gradients_match_core_nengo_finite_differences(name, param, rng):
         for sign in (1, -1):
             shifted = {k: v.copy() for k, v in theta.items()}
             shifted[param][i] += sign * eps
-            losses.append(stock_loss(parameterization.to_synapse(shifted), x, target))
+            synapse = parameterization.to_synapse(shifted)
+            losses.append(
+                np.mean(
+                    [
+                        stock_loss(synapse, xi, ti)
+                        for xi, ti in zip(x, target, strict=True)
+                    ]
+                )
+            )
         numeric[i] = (losses[0] - losses[1]) / (2 * eps)
     assert np.abs(numeric).max() > 1e-9  # the test is not trivial
     assert np.allclose(gradient, numeric, rtol=1e-4, atol=1e-9), (gradient, numeric)
