@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
+# TensorFlow's C++ start-up chatter (no GPU, no TensorRT) would bury the results
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
 
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
