@@ -19,15 +19,16 @@ from nengo_dl_trainable.version import version as __version__
 _nengo_dl.check_nengo_dl_version()
 
 # pylint: disable=wrong-import-position
+from nengo_dl_trainable import neuron_builders, synapse_builders  # noqa: E402
 from nengo_dl_trainable._nengo_dl import configure_settings  # noqa: E402
 from nengo_dl_trainable.config import (  # noqa: E402
     TrainableParamsError,
     TrainableParamsParam,
 )
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
-from nengo_dl_trainable.synapse_builders import register_build_functions  # noqa: E402
 
-register_build_functions()
+synapse_builders.register_build_function()
+neuron_builders.register_build_function()
 _nengo_dl.apply()
 
 __all__ = [

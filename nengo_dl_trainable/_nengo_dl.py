@@ -13,8 +13,9 @@ here, each as narrowly as possible:
     that coefficients depending only on parameters are computed once per run,
     outside the simulation loop (see `.read_parameter`).
 ``Simulator.get_nengo_params``
-    Also return the learned ``synapse`` of connections, which makes the unchanged
-    ``Simulator.freeze_params`` write learned synapses back into the network.
+    Also return the learned ``synapse`` of connections and ``neuron_type`` of
+    ensembles, which makes the unchanged ``Simulator.freeze_params`` write them
+    back into the network.
 ``Simulator.__init__``
     Restore Nengo's ``rc`` float precision when building fails. NengoDL sets it
     to the simulation's dtype for the build and restores it only on success, so a
@@ -37,6 +38,7 @@ import warnings
 import nengo_dl
 import tensorflow as tf
 from nengo import Connection
+from nengo.ensemble import Neurons
 from nengo.neurons import Direct
 from nengo.rc import rc as nengo_rc
 from nengo_dl import compat
@@ -210,18 +212,22 @@ def _call(call):
 
 def _get_nengo_params(get_nengo_params):
     def wrapper(self, nengo_objs, as_dict=False):
-        from nengo_dl_trainable.freeze import learned_synapses
+        from nengo_dl_trainable.freeze import learned_objects
 
         params = get_nengo_params(self, nengo_objs, as_dict=as_dict)
         scalar = not isinstance(nengo_objs, (list, tuple))
         objs = [nengo_objs] if scalar else list(nengo_objs)
+        # NengoDL reports Neurons as their ensemble
+        objs = [o.ensemble if isinstance(o, Neurons) else o for o in objs]
         entries = [params] if scalar else list(params.values()) if as_dict else params
-        synapses = learned_synapses(
-            self, [o for o in objs if isinstance(o, Connection)]
-        )
+        learned = {
+            **learned_objects(self, objs, "synapse"),
+            **learned_objects(self, objs, "neuron_type"),
+        }
         for obj, entry in zip(objs, entries, strict=True):
-            if obj in synapses:
-                entry["synapse"] = synapses[obj]
+            if obj in learned:
+                key = "synapse" if isinstance(obj, Connection) else "neuron_type"
+                entry[key] = learned[obj]
         return params
 
     return wrapper

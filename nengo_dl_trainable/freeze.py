@@ -1,9 +1,9 @@
 """Learned values back into ordinary Nengo objects, and filter analysis.
 
-`learned_synapses` is what makes the unchanged `nengo_dl.Simulator.freeze_params`
-(through ``get_nengo_params``) write learned synapses into a network, as ordinary
-`~nengo.Lowpass`, `~nengo.Alpha` or `~nengo.LinearFilter` objects that core Nengo
-and every other backend run.
+`learned_objects` is what makes the unchanged `nengo_dl.Simulator.freeze_params`
+(through ``get_nengo_params``) write learned synapses and neuron types into a
+network, as ordinary `~nengo.Lowpass`, `~nengo.Alpha`, `~nengo.LinearFilter` or
+neuron-type objects that core Nengo and every other backend run.
 """
 
 import warnings
@@ -17,30 +17,33 @@ from nengo.utils.filter_design import cont2discrete, tf2ss
 from nengo_dl_trainable.parameters import model_parameters
 
 
-def learned_synapses(sim, connections):
-    """Return the learned synapse of each connection whose synapse trained.
+def learned_objects(sim, objs, prefix):
+    """Return the learned synapse or neuron type of each object that trained one.
 
     Parameters
     ----------
     sim : `nengo_dl.Simulator`
         The simulator holding the learned values.
-    connections : list of `~nengo.Connection`
-        Connections to look up.
+    objs : list of `~nengo.Connection` or `~nengo.Ensemble`
+        Objects to look up.
+    prefix : str
+        ``"synapse"`` (connections) or ``"neuron_type"`` (ensembles).
 
     Returns
     -------
-    dict of `~nengo.Connection`: `~nengo.synapses.Synapse`
-        Only connections with at least one synapse parameter that was trainable
-        in ``sim``.
+    dict
+        Maps each object with at least one parameter under ``prefix`` that was
+        trainable in ``sim`` to an ordinary Nengo synapse or neuron type holding
+        the learned values.
     """
-    wanted = set(connections)
+    wanted = set(objs)
     groups = defaultdict(list)
     for parameter in model_parameters(sim.model):
-        if parameter.obj in wanted and parameter.name.startswith("synapse."):
+        if parameter.obj in wanted and parameter.name.startswith(prefix + "."):
             groups[parameter.obj].append(parameter)
     groups = {
-        conn: params
-        for conn, params in groups.items()
+        obj: params
+        for obj, params in groups.items()
         if any(p.signal.trainable for p in params)
     }
     if not groups:
@@ -61,11 +64,16 @@ def learned_synapses(sim, connections):
         for p, v in zip(flat, values, strict=True)
     }
 
+    # only the trained values: the rest stay exactly as in the original object
     return {
-        conn: params[0].parameterization.to_synapse(
-            {p.name.partition(".")[2]: value_of[id(p)] for p in params}
+        obj: params[0].parameterization.to_object(
+            {
+                p.name.partition(".")[2]: value_of[id(p)]
+                for p in params
+                if p.signal.trainable
+            }
         )
-        for conn, params in groups.items()
+        for obj, params in groups.items()
     }
 
 

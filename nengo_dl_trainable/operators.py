@@ -1,13 +1,14 @@
-"""Operators for trainable synapses.
+"""Operators for trainable synapses and neurons.
 
 Each operator states what it reads (its input and its parameter signals) and what
 it updates (its output, and its state where it has one), and implements Nengo's
 ``make_step`` so that it runs in the reference simulator exactly like the synapse
 it replaces. NengoDL runs them through the builders in
-`nengo_dl_trainable.synapse_builders`.
+`nengo_dl_trainable.synapse_builders` and `nengo_dl_trainable.neuron_builders`.
 """
 
 import numpy as np
+from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
 
@@ -178,3 +179,56 @@ class SimTrainableLinearFilter(Operator):
                 y[...] = x @ C[0]
 
         return step_trainable_linear_filter
+
+
+class SimTrainableNeurons(SimNeurons):
+    """Neurons whose model parameters are signals.
+
+    Behaves as `~nengo.builder.neurons.SimNeurons` for the neuron type that
+    ``parameterization`` makes from the parameter signals' values.
+
+    Parameters
+    ----------
+    parameterization : `.NeuronParameterization`
+        Maps the parameter signals to a neuron type.
+    parameters : dict of str: Signal
+        One signal per name in ``parameterization.parameters``.
+    J : Signal
+        The input current.
+    output : Signal
+        The neuron output.
+    state : dict of str: Signal, optional
+        The neuron type's state signals.
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[output] + state``
+    2. incs ``[]``
+    3. reads ``[J] + list(parameters.values())``
+    4. updates ``[]``
+    """
+
+    def __init__(self, parameterization, parameters, J, output, state=None, tag=None):
+        super().__init__(parameterization.neuron_type, J, output, state=state, tag=tag)
+        self.parameterization = parameterization
+        self.parameter_names = tuple(parameterization.parameters)
+        self.reads = [J] + [parameters[name] for name in self.parameter_names]
+
+    @property
+    def parameters(self):
+        """The parameter signals, by name."""
+        return dict(zip(self.parameter_names, self.reads[1:], strict=True))
+
+    def make_step(self, signals, dt, rng):
+        values = {name: signals[sig] for name, sig in self.parameters.items()}
+        neurons = self.parameterization.to_neuron_type(values)
+        J = signals[self.J]
+        output = signals[self.output]
+        state = {name: signals[sig] for name, sig in self.state.items()}
+
+        def step_trainable_neurons():
+            neurons.step(dt, J, output, **state)
+
+        return step_trainable_neurons

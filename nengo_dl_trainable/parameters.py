@@ -22,7 +22,8 @@ class TrainableParameter:
         Whether ``trainable_params`` selects it (``inference_only`` aside).
     parameterization : object
         Maps the values of all parameters of ``obj`` with the same prefix back to
-        a Nengo object (e.g. a `.FilterParameterization`).
+        a Nengo object through its ``to_object(values)`` method (a
+        `.FilterParameterization` or a `.NeuronParameterization`).
     """
 
     obj: object

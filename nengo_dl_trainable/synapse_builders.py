@@ -14,11 +14,10 @@ NengoDL's own synapse builders cost.
 
 import numpy as np
 import tensorflow as tf
-from nengo import Connection, Ensemble
+from nengo import Connection
 from nengo import builder as nengo_builder
 from nengo.builder import Signal
 from nengo.builder.processes import SimProcess
-from nengo.neurons import Direct
 from nengo.synapses import Lowpass
 from nengo_dl import compat
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
@@ -117,37 +116,9 @@ def build_connection(model, conn):
     model.operators[index] = new
 
 
-def build_ensemble(model, ens):
-    """Build an ensemble as core Nengo does, after checking ``trainable_params``.
-
-    Parameters
-    ----------
-    model : `~nengo.builder.Model`
-        The model being built.
-    ens : `~nengo.Ensemble`
-        The ensemble.
-    """
-    configs = network_configs(model)
-    for obj in (ens, ens.neurons):
-        names = configs.selected_attributes(obj) or ()
-        if "bias" in names and isinstance(ens.neuron_type, Direct):
-            raise TrainableParamsError(
-                "'bias' is selected, but Direct neurons have no bias", obj=obj
-            )
-        neuron_names = sorted(n for n in names if n.partition(".")[0] == "neuron_type")
-        if neuron_names:
-            raise TrainableParamsError(
-                f"{neuron_names} selected: training neuron-type parameters is not "
-                "supported yet (nengo-dl-trainable 0.1); remove these names",
-                obj=obj,
-            )
-    return nengo_builder.Builder.build(model, ens)
-
-
-def register_build_functions():
-    """Register the NengoDL-only build functions (idempotent)."""
+def register_build_function():
+    """Register the NengoDL-only Connection build function (idempotent)."""
     NengoBuilder.builders[Connection] = build_connection
-    NengoBuilder.builders[Ensemble] = build_ensemble
 
 
 def _element_ops(ops):
@@ -155,7 +126,23 @@ def _element_ops(ops):
     return np.repeat(np.arange(len(ops)), [op.input.shape[0] for op in ops])
 
 
-def _read_parameters(signals, ops, get_signal):
+def read_parameters(signals, ops, get_signal):
+    """Read one parameter of each op in ``build_pre``, shape ``(len(ops), size)``.
+
+    Parameters
+    ----------
+    signals : `nengo_dl.signals.SignalDict`
+        The builder's signals.
+    ops : list of `~nengo.builder.Operator`
+        The operators of a group.
+    get_signal : callable
+        Returns an op's parameter signal.
+
+    Returns
+    -------
+    ``tf.Tensor``
+        The values, one row per operator.
+    """
     combined = signals.combine([get_signal(op) for op in ops])
     return tf.reshape(read_parameter(signals, combined), (len(ops), -1))
 
@@ -173,7 +160,7 @@ class TrainableLowpassBuilder(OpBuilder):
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
 
-        log_tau = _read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
+        log_tau = read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
         tau = tf.exp(log_tau)
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= 0.03 * signals.dt_val
@@ -225,9 +212,7 @@ class TrainableLinearFilterBuilder(OpBuilder):
         # run, not per step
         values = {
             name: tf.cast(
-                _read_parameters(
-                    signals, self.ops, lambda op, n=name: op.parameters[n]
-                ),
+                read_parameters(signals, self.ops, lambda op, n=name: op.parameters[n]),
                 tf.float64,
             )
             for name in parameterization.parameters

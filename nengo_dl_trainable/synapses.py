@@ -307,6 +307,21 @@ class FilterParameterization:
         """
         raise NotImplementedError
 
+    def to_object(self, values):
+        """The learned synapse, as used by freezing.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            Trained values for some of the names in ``parameters``; the others
+            keep their initial values.
+
+        Returns
+        -------
+        `~nengo.LinearFilter`
+        """
+        return self.to_synapse({**self.initial_values(), **values})
+
     def _synapse_kwargs(self):
         s = self.synapse
         return dict(

@@ -296,14 +296,24 @@ def test_learning_rule_conflict_warns(Simulator):
             "Direct neurons have no bias",
         ),
         (
-            lambda: nengo.Ensemble(3, 1),
-            {"neuron_type.tau_rc"},
-            "not supported yet",
+            lambda: nengo.Ensemble(3, 1, neuron_type=nengo.RectifiedLinear()),
+            {"neuron_type.amplitude"},
+            "cannot train neuron type RectifiedLinear.*supported for LIFRate",
+        ),
+        (
+            lambda: nengo.Ensemble(3, 1, neuron_type=nengo.Direct()),
+            {"neuron_type"},
+            "cannot train neuron type Direct",
         ),
         (
             lambda: nengo.Ensemble(3, 1).neurons,
+            {"neuron_type.tau_n"},
+            "unknown trainable attribute 'neuron_type.tau_n'.*'neuron_type.tau_rc'",
+        ),
+        (
+            lambda: nengo.Ensemble(3, 1, neuron_type=nengo.LIF(tau_ref=0)),
             {"neuron_type"},
-            "not supported yet",
+            "must start positive",
         ),
         (
             lambda: nengo.Connection(
