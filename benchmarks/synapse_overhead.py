@@ -1,4 +1,4 @@
-"""Cost of trainable synapses against stock NengoDL, measured side by side.
+"""Cost of trainable synapses and neuron parameters against stock NengoDL.
 
 The network: a chain of LIFRate ensembles with feed-forward and recurrent
 connections, every connection with a synapse (Lowpass, Alpha or a
@@ -6,7 +6,9 @@ double-exponential LinearFilter). Variants, all built at once and measured in
 interleaved rounds so that machine noise hits them alike:
 
 - ``stock``: nothing configured (stock NengoDL);
-- ``trainable``: every connection trains its weights and its synapse;
+- ``trainable``: with ``--train synapses`` every connection trains its weights and
+  its synapse; with ``--train neurons`` every ensemble trains its encoders, biases
+  and ``tau_rc``, ``tau_ref``, ``amplitude``; ``--train both`` does both;
 - ``stock_inference`` / ``trainable_inference``: the same with
   ``inference_only=True``;
 - ``frozen``: the trainable network after training and ``freeze_params``, built
@@ -17,7 +19,7 @@ epoch and of one ``predict`` call, and the ratio of medians to stock.
 Results go to ``results/synapse_overhead.json``.
 
 Usage: ``python benchmarks/synapse_overhead.py [--synapse lowpass|alpha|double_exp]
-[--rounds N]``
+[--train synapses|neurons|both] [--rounds N]``
 """
 
 import argparse
@@ -41,7 +43,7 @@ SYNAPSES = {
 }
 
 
-def build_network(synapse, n_ensembles, n_neurons, trainable, inference_only):
+def build_network(synapse, n_ensembles, n_neurons, trainable, inference_only, train):
     with nengo.Network(seed=0) as net:
         nengo_dl.configure_settings(
             trainable_params=None, inference_only=inference_only, stateful=False
@@ -56,10 +58,16 @@ def build_network(synapse, n_ensembles, n_neurons, trainable, inference_only):
         out = nengo.Node(size_in=4)
         connections.append(nengo.Connection(ensembles[-1], out, synapse=synapse(0)))
         probe = nengo.Probe(out)
-        if trainable:
-            # as stock for encoders and biases; weights (where they exist) and
-            # synapses for every connection
+        if trainable and train in ("synapses", "both"):
+            # weights (where they exist) and synapses for every connection
             net.config[nengo.Connection].trainable_params = {"weights", "synapse"}
+        if trainable and train in ("neurons", "both"):
+            # encoders and biases as stock, plus the neuron parameters
+            net.config[nengo.Ensemble].trainable_params = {
+                "encoders",
+                "bias",
+                "neuron_type",
+            }
     return dict(net=net, stim=stim, probe=probe, conns=connections)
 
 
@@ -79,6 +87,9 @@ def median_min_max(values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synapse", choices=sorted(SYNAPSES), default="lowpass")
+    parser.add_argument(
+        "--train", choices=("synapses", "neurons", "both"), default="synapses"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--ensembles", type=int, default=6)
     parser.add_argument("--neurons", type=int, default=100)
@@ -98,6 +109,7 @@ def main():
             args.neurons,
             trainable,
             inference_only,
+            args.train,
         )
         return build_simulator(variant, args.minibatch)
 
@@ -115,6 +127,7 @@ def main():
     frozen["sim"].freeze_params(frozen["net"])
     frozen["sim"].close()
     frozen["net"].config[nengo.Connection].trainable_params = None
+    frozen["net"].config[nengo.Ensemble].trainable_params = None
     variants["frozen"] = build_simulator(frozen, args.minibatch)
 
     for name, v in variants.items():
@@ -149,7 +162,7 @@ def main():
         "variants": {},
     }
     print(
-        f"{args.synapse}: {2 * args.ensembles} connections with synapses, "
+        f"{args.synapse}, training {args.train}: {2 * args.ensembles} connections, "
         f"{args.ensembles} x {args.neurons} LIFRate, {args.steps} steps, "
         f"minibatch {args.minibatch}, {len(x)} examples, {args.rounds} rounds, "
         f"{os.cpu_count()} CPUs"
