@@ -17,7 +17,6 @@ import numpy as np
 import tensorflow as tf
 from nengo import Ensemble
 from nengo import builder as nengo_builder
-from nengo.builder import Signal
 from nengo.builder.neurons import SimNeurons
 from nengo.neurons import LIF, Direct, LIFRate
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
@@ -31,7 +30,7 @@ from nengo_dl_trainable.config import (
 )
 from nengo_dl_trainable.neurons import NeuronParameterization
 from nengo_dl_trainable.operators import SimTrainableNeurons
-from nengo_dl_trainable.parameters import TrainableParameter, model_parameters
+from nengo_dl_trainable.parameters import add_parameters
 from nengo_dl_trainable.synapse_builders import read_parameters
 
 
@@ -77,21 +76,9 @@ def build_ensemble(model, ens):
         if isinstance(model.operators[i], SimNeurons) and model.operators[i].J is J
     )
     old = model.operators[index]
-    initial = parameterization.initial_values()
-    parameters = {}
-    for name in parameterization.parameters:
-        key = f"neuron_type.{name}"
-        parameters[name] = Signal(initial[name], name=f"{ens}.{key}")
-        model_parameters(model).append(
-            TrainableParameter(
-                ens,
-                key,
-                parameters[name],
-                trainable=name in selected,
-                parameterization=parameterization,
-            )
-        )
-        model.sig[ens.neurons][key] = parameters[name]
+    parameters = add_parameters(
+        model, ens, ens.neurons, "neuron_type", parameterization, selected
+    )
     model.operators[index] = SimTrainableNeurons(
         parameterization,
         parameters,

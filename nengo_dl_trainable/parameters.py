@@ -49,3 +49,45 @@ def model_parameters(model):
     list of TrainableParameter
     """
     return _parameters.setdefault(model, [])
+
+
+def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
+    """Create and register the parameter signals of one object.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    obj : `~nengo.Connection` or `~nengo.Ensemble`
+        The object the parameters belong to.
+    sig_obj : object
+        Where the signals are also stored in ``model.sig`` (``obj``, or an
+        ensemble's neurons), under ``"<prefix>.<name>"``.
+    prefix : str
+        ``"synapse"`` or ``"neuron_type"``.
+    parameterization : object
+        Provides ``parameters``, ``initial_values()`` and ``to_object(values)``.
+    selected : tuple of str
+        The names ``trainable_params`` selects.
+
+    Returns
+    -------
+    dict of str: `~nengo.builder.Signal`
+        One signal per name in ``parameterization.parameters``.
+    """
+    initial = parameterization.initial_values()
+    signals = {}
+    for name in parameterization.parameters:
+        key = f"{prefix}.{name}"
+        signals[name] = Signal(initial[name], name=f"{obj}.{key}")
+        model_parameters(model).append(
+            TrainableParameter(
+                obj,
+                key,
+                signals[name],
+                trainable=name in selected,
+                parameterization=parameterization,
+            )
+        )
+        model.sig[sig_obj][key] = signals[name]
+    return signals

@@ -29,7 +29,7 @@ from nengo_dl_trainable.config import (
     selected_parameters,
 )
 from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
-from nengo_dl_trainable.parameters import TrainableParameter, model_parameters
+from nengo_dl_trainable.parameters import add_parameters
 from nengo_dl_trainable.synapses import parameterization_for
 
 
@@ -85,20 +85,9 @@ def build_connection(model, conn):
     if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
         raise TrainableParamsError("only vector signals can be filtered", obj=conn)
 
-    initial = parameterization.initial_values()
-    parameters = {}
-    for name in parameterization.parameters:
-        parameters[name] = Signal(initial[name], name=f"{conn}.synapse.{name}")
-        model_parameters(model).append(
-            TrainableParameter(
-                conn,
-                f"synapse.{name}",
-                parameters[name],
-                trainable=name in selected,
-                parameterization=parameterization,
-            )
-        )
-        model.sig[conn][f"synapse.{name}"] = parameters[name]
+    parameters = add_parameters(
+        model, conn, conn, "synapse", parameterization, selected
+    )
 
     tag = f"{conn}.trainable_synapse"
     if type(conn.synapse) is Lowpass and conn.synapse.method == "zoh":
