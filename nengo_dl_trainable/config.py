@@ -358,6 +358,24 @@ def _has_attribute(obj, name):
     return True
 
 
+def names_with_prefix(names, prefix):
+    """The names of ``names`` that refer to ``prefix`` (``prefix`` or ``prefix.*``).
+
+    Parameters
+    ----------
+    names : frozenset of str or None
+        Output of `.selected_attributes`.
+    prefix : str
+        ``"synapse"`` or ``"neuron_type"``.
+
+    Returns
+    -------
+    list of str
+        The matching names, sorted.
+    """
+    return sorted(n for n in names or () if n.partition(".")[0] == prefix)
+
+
 def selected_parameters(names, prefix, available):
     """Pick the parameters of a synapse or neuron type that ``names`` selects.
 

@@ -25,6 +25,7 @@ from nengo_dl.neurons import SoftLIFRate
 
 from nengo_dl_trainable.config import (
     TrainableParamsError,
+    names_with_prefix,
     network_configs,
     selected_parameters,
 )
@@ -32,10 +33,6 @@ from nengo_dl_trainable.neurons import NeuronParameterization
 from nengo_dl_trainable.operators import SimTrainableNeurons
 from nengo_dl_trainable.parameters import add_parameters
 from nengo_dl_trainable.synapse_builders import read_parameters
-
-
-def _neuron_names(names):
-    return sorted(n for n in names or () if n.partition(".")[0] == "neuron_type")
 
 
 def build_ensemble(model, ens):
@@ -58,7 +55,7 @@ def build_ensemble(model, ens):
     first = len(model.operators)
     built = nengo_builder.Builder.build(model, ens)
 
-    names = _neuron_names(configs.selected_attributes(ens.neurons))
+    names = names_with_prefix(configs.selected_attributes(ens.neurons), "neuron_type")
     if not names:
         return built
     try:

@@ -25,6 +25,7 @@ from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
 from nengo_dl_trainable._nengo_dl import read_parameter
 from nengo_dl_trainable.config import (
     TrainableParamsError,
+    names_with_prefix,
     network_configs,
     selected_parameters,
 )
@@ -38,7 +39,7 @@ def _check_connection_names(conn, names):
         raise TrainableParamsError(
             "'weights' is selected, but this connection has no weights", obj=conn
         )
-    if any(n.partition(".")[0] == "synapse" for n in names) and conn.synapse is None:
+    if names_with_prefix(names, "synapse") and conn.synapse is None:
         raise TrainableParamsError(
             "a synapse parameter is selected, but this connection has no synapse "
             "(synapse=None)",
@@ -72,7 +73,7 @@ def build_connection(model, conn):
     if not names:
         return
     _check_connection_names(conn, names)
-    if not any(n.partition(".")[0] == "synapse" for n in names):
+    if not names_with_prefix(names, "synapse"):
         return
     try:
         parameterization = parameterization_for(conn.synapse)
