@@ -18,8 +18,13 @@ For each variant the script reports the median (min, max) time of one ``fit``
 epoch and of one ``predict`` call, and the ratio of medians to stock.
 Results go to ``results/synapse_overhead.json``.
 
+With ``--per-neuron`` the trainable (and frozen) networks use
+`nengo_dl_trainable.PerNeuron` neuron types (one value per neuron); stock uses the
+same neuron type with shared values.
+
 Usage: ``python benchmarks/synapse_overhead.py [--synapse lowpass|alpha|double_exp]
-[--train synapses|neurons|both] [--rounds N]``
+[--train synapses|neurons|both] [--neuron-type lifrate|lif] [--per-neuron]
+[--rounds N]``
 """
 
 import argparse
@@ -34,6 +39,8 @@ import nengo_dl
 import numpy as np
 import tensorflow as tf
 
+from nengo_dl_trainable import PerNeuron
+
 SYNAPSES = {
     "lowpass": lambda i: nengo.Lowpass(0.005 + 0.001 * i),
     "alpha": lambda i: nengo.Alpha(0.005 + 0.001 * i),
@@ -43,12 +50,17 @@ SYNAPSES = {
 }
 
 
-def build_network(synapse, n_ensembles, n_neurons, trainable, inference_only, train):
+NEURON_TYPES = {"lifrate": nengo.LIFRate, "lif": nengo.LIF}
+
+
+def build_network(
+    synapse, n_ensembles, n_neurons, trainable, inference_only, train, neuron_type
+):
     with nengo.Network(seed=0) as net:
         nengo_dl.configure_settings(
             trainable_params=None, inference_only=inference_only, stateful=False
         )
-        net.config[nengo.Ensemble].neuron_type = nengo.LIFRate()
+        net.config[nengo.Ensemble].neuron_type = neuron_type(trainable)
         stim = nengo.Node(np.zeros(4))
         ensembles = [nengo.Ensemble(n_neurons, 4) for _ in range(n_ensembles)]
         connections = [nengo.Connection(stim, ensembles[0], synapse=synapse(0))]
@@ -90,6 +102,14 @@ def main():
     parser.add_argument(
         "--train", choices=("synapses", "neurons", "both"), default="synapses"
     )
+    parser.add_argument(
+        "--neuron-type", choices=sorted(NEURON_TYPES), default="lifrate"
+    )
+    parser.add_argument(
+        "--per-neuron",
+        action="store_true",
+        help="trainable variants use PerNeuron (one value per neuron)",
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--ensembles", type=int, default=6)
     parser.add_argument("--neurons", type=int, default=100)
@@ -102,6 +122,10 @@ def main():
     x = rng.uniform(-1, 1, size=(args.minibatch * 2, args.steps, 4))
     y = rng.uniform(-1, 1, size=(args.minibatch * 2, args.steps, 4))
 
+    def neuron_type(trainable):
+        base = NEURON_TYPES[args.neuron_type]()
+        return PerNeuron(base) if trainable and args.per_neuron else base
+
     def make(trainable, inference_only):
         variant = build_network(
             SYNAPSES[args.synapse],
@@ -110,6 +134,7 @@ def main():
             trainable,
             inference_only,
             args.train,
+            neuron_type,
         )
         return build_simulator(variant, args.minibatch)
 
@@ -163,7 +188,9 @@ def main():
     }
     print(
         f"{args.synapse}, training {args.train}: {2 * args.ensembles} connections, "
-        f"{args.ensembles} x {args.neurons} LIFRate, {args.steps} steps, "
+        f"{args.ensembles} x {args.neurons} {args.neuron_type}"
+        f"{' (PerNeuron when trainable)' if args.per_neuron else ''}, "
+        f"{args.steps} steps, "
         f"minibatch {args.minibatch}, {len(x)} examples, {args.rounds} rounds, "
         f"{os.cpu_count()} CPUs"
     )

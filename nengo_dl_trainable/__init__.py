@@ -26,6 +26,7 @@ from nengo_dl_trainable.config import (  # noqa: E402
     TrainableParamsParam,
 )
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
+from nengo_dl_trainable.neurons import PerNeuron  # noqa: E402
 
 synapse_builders.register_build_function()
 neuron_builders.register_build_function()
@@ -37,5 +38,6 @@ __all__ = [
     "TrainableParamsError",
     "TrainableParamsParam",
     "filter_poles",
+    "PerNeuron",
     "time_constants",
 ]

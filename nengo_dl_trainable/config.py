@@ -96,8 +96,18 @@ def _candidates(kinds):
 def _applies(name, kind):
     """Whether ``name`` is a valid attribute name for objects of class ``kind``."""
     base, dot, param = name.partition(".")
-    return base in VALID_NAMES[kind] and (
-        not dot or (base in PARAMETRIZED_NAMES and param.isidentifier())
+    return (
+        base in VALID_NAMES[kind]
+        and (
+            not dot
+            or (base in PARAMETRIZED_NAMES and param.isidentifier())
+            # a spiking wrapper's base type: "neuron_type.base_type.<param>"
+            or (
+                base == "neuron_type"
+                and param.startswith("base_type.")
+                and param[len("base_type.") :].isidentifier()
+            )
+        )
     )
 
 

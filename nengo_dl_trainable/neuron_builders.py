@@ -18,21 +18,32 @@ import tensorflow as tf
 from nengo import Ensemble
 from nengo import builder as nengo_builder
 from nengo.builder.neurons import SimNeurons
-from nengo.neurons import LIF, Direct, LIFRate
+from nengo.exceptions import ValidationError
+from nengo.neurons import AdaptiveLIF, AdaptiveLIFRate, Direct
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
-from nengo_dl.neuron_builders import LIFBuilder, LIFRateBuilder, SoftLIFRateBuilder
-from nengo_dl.neurons import SoftLIFRate
+from nengo_dl.neuron_builders import LIFBuilder, LIFRateBuilder, SimNeuronsBuilder
+from tensorflow.python.framework import smart_cond
 
+from nengo_dl_trainable._nengo_dl import read_parameter
 from nengo_dl_trainable.config import (
     TrainableParamsError,
     names_with_prefix,
     network_configs,
     selected_parameters,
 )
-from nengo_dl_trainable.neurons import NeuronParameterization
+from nengo_dl_trainable.neurons import (
+    PerNeuron,
+    neuron_parameterization,
+    trainable_parameters,
+)
 from nengo_dl_trainable.operators import SimTrainableNeurons
 from nengo_dl_trainable.parameters import add_parameters
-from nengo_dl_trainable.synapse_builders import read_parameters
+
+
+def _has_per_neuron_values(neuron_type):
+    return isinstance(neuron_type, PerNeuron) or isinstance(
+        getattr(neuron_type, "base_type", None), PerNeuron
+    )
 
 
 def build_ensemble(model, ens):
@@ -52,88 +63,198 @@ def build_ensemble(model, ens):
             raise TrainableParamsError(
                 "'bias' is selected, but Direct neurons have no bias", obj=obj
             )
-    first = len(model.operators)
-    built = nengo_builder.Builder.build(model, ens)
-
     names = names_with_prefix(configs.selected_attributes(ens.neurons), "neuron_type")
-    if not names:
-        return built
+    if not names and not _has_per_neuron_values(ens.neuron_type):
+        return nengo_builder.Builder.build(model, ens)
     try:
-        parameterization = NeuronParameterization(ens.neuron_type)
         selected = selected_parameters(
-            names, "neuron_type", parameterization.parameters
+            names, "neuron_type", trainable_parameters(ens.neuron_type)
         )
-    except TrainableParamsError as e:
+        parameterization = neuron_parameterization(
+            ens.neuron_type, ens.n_neurons, selected
+        )
+    except (TrainableParamsError, ValidationError) as e:
         raise TrainableParamsError(str(e), obj=ens.neurons) from None
 
-    J = model.sig[ens.neurons]["in"]
-    index = next(
-        i
-        for i in range(first, len(model.operators))
-        if isinstance(model.operators[i], SimNeurons) and model.operators[i].J is J
-    )
-    old = model.operators[index]
-    parameters = add_parameters(
+    first = len(model.operators)
+    built = nengo_builder.Builder.build(model, ens)
+    signals = add_parameters(
         model, ens, ens.neurons, "neuron_type", parameterization, selected
     )
-    model.operators[index] = SimTrainableNeurons(
-        parameterization,
-        parameters,
-        old.J,
-        old.output,
-        state=old.state,
-        tag=f"{ens}.trainable_neurons",
-    )
+    for part, prefix in parameterization.parts:
+        if not part.parameters:
+            continue
+        index = next(
+            i
+            for i in range(first, len(model.operators))
+            if isinstance(model.operators[i], SimNeurons)
+            and model.operators[i].neurons is part.neuron_type
+        )
+        old = model.operators[index]
+        model.operators[index] = SimTrainableNeurons(
+            part,
+            {name: signals[prefix + name] for name in part.parameters},
+            old.J,
+            old.output,
+            state={**old.state, **old.state_extra},
+            tag=f"{ens}.trainable_neurons",
+        )
     return built
 
 
 def register_build_function():
-    """Register the NengoDL-only Ensemble build function (idempotent)."""
+    """Register the Ensemble build function and native builders (idempotent).
+
+    The build function is NengoDL-only (`nengo_dl.builder.NengoBuilder`); the
+    native builders for the adaptive neuron types go into NengoDL's registry of
+    neuron builders, so every `~nengo.AdaptiveLIF` and `~nengo.AdaptiveLIFRate`
+    runs in TensorFlow, trained or not.
+    """
     NengoBuilder.builders[Ensemble] = build_ensemble
+    SimNeuronsBuilder.TF_NEURON_IMPL.update(NATIVE_BUILDERS)
 
 
-class TrainableParametersMixin:
-    """Replace a NengoDL neuron builder's constant parameters with trained ones."""
+def _adaptation_constants(builder, signals):
+    sizes = [op.J.shape[0] for op in builder.ops]
+    neurons = [op.neurons for op in builder.ops]
+    builder.tau_n = signals.op_constant(neurons, sizes, "tau_n", signals.dtype)
+    builder.inc_n = signals.op_constant(neurons, sizes, "inc_n", signals.dtype)
+
+
+def _adapt(builder, adaptation, output, dt):
+    r"""Nengo's update :math:`n \leftarrow n + (\Delta t / \tau_n)(c_n r - n)`."""
+    return adaptation + (dt / builder.tau_n) * (builder.inc_n * output - adaptation)
+
+
+class AdaptiveLIFRateBuilder(LIFRateBuilder):
+    r"""Native TensorFlow `~nengo.AdaptiveLIFRate` (stock NengoDL runs numpy code).
+
+    The rate :math:`r` is the LIF rate of :math:`J - n`, and the adaptation
+    :math:`n` relaxes to :math:`c_n r` (:math:`c_n` = ``inc_n``) with time constant
+    :math:`\tau_n` (``tau_n``, seconds), with Nengo's forward-Euler update.
+    """
 
     def build_pre(self, signals, config):
         super().build_pre(signals, config)
-        elements = np.repeat(
-            np.arange(len(self.ops)), [op.J.shape[0] for op in self.ops]
+        _adaptation_constants(self, signals)
+
+    def step(self, J, dt, adaptation):
+        output = super().step(J - adaptation, dt)
+        return output, _adapt(self, adaptation, output, dt)
+
+
+class AdaptiveLIFBuilder(LIFBuilder):
+    """Native TensorFlow `~nengo.AdaptiveLIF` (stock NengoDL runs numpy code).
+
+    Inference runs Nengo's spiking dynamics on :math:`J - n`. In training mode
+    (NengoDL's rate approximation of LIF, honouring ``lif_smoothing``) the
+    adaptation evolves with the approximate rate, so gradients reach ``tau_n``
+    and ``inc_n``; voltage and refractory time are held, as NengoDL does for LIF.
+    """
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        _adaptation_constants(self, signals)
+
+    def step(self, J, dt, voltage, refractory_time, adaptation):
+        output, voltage, refractory_time = super().step(
+            J - adaptation, dt, voltage, refractory_time
         )
-        for name in self.ops[0].parameter_names:
-            log_value = read_parameters(
-                signals, self.ops, lambda op, n=name: op.parameters[n]
-            )[:, 0]
-            # one value per neuron, with a leading axis for the minibatch
-            setattr(self, name, tf.gather(tf.exp(log_value), elements)[None, :])
-        self.alpha = self.amplitude / signals.dt
+        return output, voltage, refractory_time, _adapt(self, adaptation, output, dt)
+
+    def build_step(self, signals):
+        J = signals.gather(self.J_data)
+        state = {s: signals.gather(d) for s, d in self.state_data.items()}
+        spiking = self.step(J, signals.dt, **state)
+
+        def rates():
+            n = state["adaptation"]
+            output = self.training_step(J - n, signals.dt)
+            held = (state["voltage"], state["refractory_time"])
+            return (output, *held, _adapt(self, n, output, signals.dt))
+
+        if self.config.inference_only:
+            out = spiking
+        else:
+            out = smart_cond.smart_cond(
+                self.config.training,
+                true_fn=rates,
+                # as NengoDL: keep NaNs of the unused branch out of the gradients
+                false_fn=lambda: tuple(tf.stop_gradient(x) for x in spiking),
+            )
+        signals.scatter(self.output_data, out[0])
+        for data, value in zip(self.state_data.values(), out[1:], strict=True):
+            signals.scatter(data, value)
 
 
-class TrainableLIFRateBuilder(TrainableParametersMixin, LIFRateBuilder):
-    """`~nengo.LIFRate` with trainable ``tau_rc``, ``tau_ref``, ``amplitude``."""
+#: Native builders for neuron types stock NengoDL runs as numpy code.
+NATIVE_BUILDERS = {
+    AdaptiveLIFRate: AdaptiveLIFRateBuilder,
+    AdaptiveLIF: AdaptiveLIFBuilder,
+}
 
 
-class TrainableSoftLIFRateBuilder(TrainableParametersMixin, SoftLIFRateBuilder):
-    """`.SoftLIFRate` with trainable LIF parameters and ``sigma``."""
+class TrainableParametersMixin:
+    """Replace a neuron builder's constant parameters with trained ones.
 
+    After the neuron builder's ``build_pre`` sets its parameters as constants,
+    each parameter with a signal is replaced by a tensor with one value per
+    neuron, of shape ``(1, n_neurons)``, computed once per run.
+    """
 
-class TrainableLIFBuilder(TrainableParametersMixin, LIFBuilder):
-    """`~nengo.LIF` with trainable ``tau_rc``, ``tau_ref``, ``amplitude``."""
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        sizes = [op.J.shape[0] for op in self.ops]
+        transforms = self.ops[0].parameterization.transforms
+        for name, transform in transforms.items():
+            sigs = [op.parameters[name] for op in self.ops]
+            value = read_parameter(signals, signals.combine(sigs))
+            if transform == "log":
+                value = tf.exp(value)
+            # a shared value (one per op) repeats over the op's neurons
+            starts = np.cumsum([0] + [sig.size for sig in sigs])[:-1]
+            index = np.concatenate(
+                [
+                    start + np.arange(n) * (sig.size > 1)
+                    for start, n, sig in zip(starts, sizes, sigs, strict=True)
+                ]
+            )
+            setattr(self, name, tf.gather(value, index)[None, :])
+        if "amplitude" in transforms:
+            self.alpha = self.amplitude / signals.dt
 
 
 @Builder.register(SimTrainableNeurons)
 class TrainableNeuronsBuilder(OpBuilder):
-    """Build a group of `.SimTrainableNeurons` operators of one neuron type."""
+    """Build a group of `.SimTrainableNeurons` operators of one neuron type.
+
+    Each group runs NengoDL's builder for the neuron type (or ours, for the
+    adaptive types), with `TrainableParametersMixin`: spiking dynamics, the rate
+    approximation used in training mode and ``lif_smoothing`` are NengoDL's,
+    and gradients reach the parameters through the rate approximation.
+
+    Attributes
+    ----------
+    IMPLEMENTATIONS : dict
+        The builder class for each neuron type, made once per type.
+    """
 
     IMPLEMENTATIONS = {
-        LIFRate: TrainableLIFRateBuilder,
-        SoftLIFRate: TrainableSoftLIFRateBuilder,
-        LIF: TrainableLIFBuilder,
+        kind: type(
+            f"Trainable{builder.__name__}",
+            (TrainableParametersMixin, builder),
+            {"__doc__": f"{builder.__name__} with trainable parameters."},
+        )
+        for kind, builder in {
+            **SimNeuronsBuilder.TF_NEURON_IMPL,
+            **NATIVE_BUILDERS,
+        }.items()
     }
 
     def __init__(self, ops):
         super().__init__(ops)
-        self.built_neurons = self.IMPLEMENTATIONS[type(ops[0].neurons)](ops)
+        kind = type(ops[0].parameterization.base_type)
+        self.built_neurons = self.IMPLEMENTATIONS[kind](ops)
 
     def build_pre(self, signals, config):
         self.built_neurons.build_pre(signals, config)
@@ -143,4 +264,4 @@ class TrainableNeuronsBuilder(OpBuilder):
 
     @staticmethod
     def mergeable(x, y):
-        return type(x.neurons) is type(y.neurons)
+        return x.parameterization.signature == y.parameterization.signature

@@ -185,7 +185,10 @@ class SimTrainableNeurons(SimNeurons):
     """Neurons whose model parameters are signals.
 
     Behaves as `~nengo.builder.neurons.SimNeurons` for the neuron type that
-    ``parameterization`` makes from the parameter signals' values.
+    ``parameterization`` makes from the parameter signals' values. Its
+    ``neurons`` attribute is the neuron type with scalar parameters
+    (``parameterization.base_type``), whose constants NengoDL's neuron builders
+    read before the parameters replace them.
 
     Parameters
     ----------
@@ -197,8 +200,8 @@ class SimTrainableNeurons(SimNeurons):
         The input current.
     output : Signal
         The neuron output.
-    state : dict of str: Signal, optional
-        The neuron type's state signals.
+    state : dict, optional
+        The neuron type's state signals (and random state, for stochastic types).
     tag : str, optional
         Label for debugging.
 
@@ -211,7 +214,7 @@ class SimTrainableNeurons(SimNeurons):
     """
 
     def __init__(self, parameterization, parameters, J, output, state=None, tag=None):
-        super().__init__(parameterization.neuron_type, J, output, state=state, tag=tag)
+        super().__init__(parameterization.base_type, J, output, state=state, tag=tag)
         self.parameterization = parameterization
         self.parameter_names = tuple(parameterization.parameters)
         self.reads = [J] + [parameters[name] for name in self.parameter_names]
@@ -227,6 +230,7 @@ class SimTrainableNeurons(SimNeurons):
         J = signals[self.J]
         output = signals[self.output]
         state = {name: signals[sig] for name, sig in self.state.items()}
+        state.update(self.state_extra)
 
         def step_trainable_neurons():
             neurons.step(dt, J, output, **state)

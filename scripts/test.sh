@@ -27,4 +27,4 @@ echo "== upstream NengoDL suite"
 .venv/bin/python scripts/upstream_suite.py
 
 echo "== nengo-dl-trainable tests"
-.venv/bin/python -m pytest -n 2 nengo_dl_trainable/tests
+.venv/bin/python -m pytest -n 2 --doctest-modules nengo_dl_trainable

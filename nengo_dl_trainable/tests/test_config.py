@@ -297,13 +297,43 @@ def test_learning_rule_conflict_warns(Simulator):
         ),
         (
             lambda: nengo.Ensemble(3, 1, neuron_type=nengo.RectifiedLinear()),
-            {"neuron_type.amplitude"},
-            "cannot train neuron type RectifiedLinear.*supported for LIFRate",
+            {"neuron_type.tau_rc"},
+            "unknown trainable attribute 'neuron_type.tau_rc'.*'neuron_type.amplitude'",
+        ),
+        (
+            lambda: nengo.Ensemble(3, 1, neuron_type=nengo.Izhikevich()),
+            {"neuron_type"},
+            "cannot train the parameters of neuron type Izhikevich.*supported: ",
+        ),
+        (
+            lambda: nengo.Ensemble(
+                3, 1, neuron_type=nengo.RegularSpiking(nengo.LIFRate())
+            ),
+            {"neuron_type.tau_rc"},
+            "unknown .*'neuron_type.tau_rc'.*'neuron_type.base_type.tau_rc'",
+        ),
+        (
+            lambda: nengo.Ensemble(
+                3,
+                1,
+                neuron_type=nengo_dl_trainable.neurons.PerNeuron(
+                    nengo.LIF(), tau_rc=[0.01, 0.02]
+                ),
+            ),
+            None,
+            "tau_rc has 2 per-neuron values, for 3 neurons",
+        ),
+        (
+            lambda: (
+                nengo.Ensemble(3, 1, neuron_type=nengo.AdaptiveLIF(inc_n=0)).neurons
+            ),
+            {"neuron_type.inc_n"},
+            "cannot train inc_n=0 .*must start positive",
         ),
         (
             lambda: nengo.Ensemble(3, 1, neuron_type=nengo.Direct()),
             {"neuron_type"},
-            "cannot train neuron type Direct",
+            "cannot train the parameters of neuron type Direct",
         ),
         (
             lambda: nengo.Ensemble(3, 1).neurons,
