@@ -19,7 +19,11 @@ from nengo_dl_trainable.version import version as __version__
 _nengo_dl.check_nengo_dl_version()
 
 # pylint: disable=wrong-import-position
-from nengo_dl_trainable import neuron_builders, synapse_builders  # noqa: E402
+from nengo_dl_trainable import (  # noqa: E402
+    converter,
+    neuron_builders,
+    synapse_builders,
+)
 from nengo_dl_trainable._nengo_dl import configure_settings  # noqa: E402
 from nengo_dl_trainable.config import (  # noqa: E402
     TrainableParamsError,
@@ -27,9 +31,11 @@ from nengo_dl_trainable.config import (  # noqa: E402
 )
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
 from nengo_dl_trainable.neurons import PerNeuron  # noqa: E402
+from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass  # noqa: E402
 
 synapse_builders.register_build_function()
 neuron_builders.register_build_function()
+converter.register_converter()
 _nengo_dl.apply()
 
 __all__ = [
@@ -39,5 +45,7 @@ __all__ = [
     "TrainableParamsParam",
     "filter_poles",
     "PerNeuron",
+    "VectorAlpha",
+    "VectorLowpass",
     "time_constants",
 ]

@@ -103,15 +103,8 @@ def build_ensemble(model, ens):
 
 
 def register_build_function():
-    """Register the Ensemble build function and native builders (idempotent).
-
-    The build function is NengoDL-only (`nengo_dl.builder.NengoBuilder`); the
-    native builders for the adaptive neuron types go into NengoDL's registry of
-    neuron builders, so every `~nengo.AdaptiveLIF` and `~nengo.AdaptiveLIFRate`
-    runs in TensorFlow, trained or not.
-    """
+    """Register the NengoDL-only Ensemble build function (idempotent)."""
     NengoBuilder.builders[Ensemble] = build_ensemble
-    SimNeuronsBuilder.TF_NEURON_IMPL.update(NATIVE_BUILDERS)
 
 
 def _adaptation_constants(builder, signals):
@@ -129,6 +122,8 @@ def _adapt(builder, adaptation, output, dt):
 class AdaptiveLIFRateBuilder(LIFRateBuilder):
     r"""Native TensorFlow `~nengo.AdaptiveLIFRate` (stock NengoDL runs numpy code).
 
+    Used for the ensembles whose neuron parameters this package builds.
+
     The rate :math:`r` is the LIF rate of :math:`J - n`, and the adaptation
     :math:`n` relaxes to :math:`c_n r` (:math:`c_n` = ``inc_n``) with time constant
     :math:`\tau_n` (``tau_n``, seconds), with Nengo's forward-Euler update.
@@ -145,6 +140,8 @@ class AdaptiveLIFRateBuilder(LIFRateBuilder):
 
 class AdaptiveLIFBuilder(LIFBuilder):
     """Native TensorFlow `~nengo.AdaptiveLIF` (stock NengoDL runs numpy code).
+
+    Used for the ensembles whose neuron parameters this package builds.
 
     Inference runs Nengo's spiking dynamics on :math:`J - n`. In training mode
     (NengoDL's rate approximation of LIF, honouring ``lif_smoothing``) the
@@ -187,7 +184,9 @@ class AdaptiveLIFBuilder(LIFBuilder):
             signals.scatter(data, value)
 
 
-#: Native builders for neuron types stock NengoDL runs as numpy code.
+#: Native builders for neuron types stock NengoDL runs as numpy code. They build
+#: the ensembles this package builds (parameters selected, or `.PerNeuron`); other
+#: ensembles run as stock NengoDL runs them (NengoDL's own tests pin that).
 NATIVE_BUILDERS = {
     AdaptiveLIFRate: AdaptiveLIFRateBuilder,
     AdaptiveLIF: AdaptiveLIFBuilder,

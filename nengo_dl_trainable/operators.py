@@ -23,7 +23,8 @@ class SimTrainableLowpass(Operator):
     Parameters
     ----------
     log_tau : Signal
-        ``log(tau)``, shape ``(1,)`` (``tau`` in seconds).
+        ``log(tau)`` (``tau`` in seconds): shape ``(1,)``, or ``(d, 1)`` for one
+        time constant per element of a ``d``-dimensional input.
     input : Signal
         The filter's input ``u``.
     output : Signal
@@ -84,7 +85,9 @@ class SimTrainableLowpass(Operator):
     def make_step(self, signals, dt, rng):
         u = signals[self.input]
         y = signals[self.output]
-        a, b = self.coefficients(np.exp(signals[self.log_tau].item()), dt)
+        # one time constant for all elements, or one per element (per dimension)
+        tau = np.exp(np.ravel(signals[self.log_tau]))
+        a, b = np.transpose([self.coefficients(t, dt) for t in tau])
 
         def step_trainable_lowpass():
             y[...] = a * y + b * u
@@ -161,22 +164,33 @@ class SimTrainableLinearFilter(Operator):
 
     def make_step(self, signals, dt, rng):
         values = {name: signals[sig] for name, sig in self.parameters.items()}
+        # one system for all elements, or one per element (per-dimension filters)
         A, B, C, D = self.parameterization.discrete_system_numpy(values, dt)
         u = signals[self.input]
         y = signals[self.output]
-        order = A.shape[0]
+        order = A.shape[1]
         x = None if order == 0 else signals[self.state].reshape(-1, order)
         direct = self.parameterization.direct_term
+        n = u.shape[0]
+        D = np.broadcast_to(D, (n,))
+        if order > 0:
+            A, B, C = (
+                np.broadcast_to(v, (n,) + v.shape[1:])
+                for v in (A, B[:, :, 0], C[:, 0, :])
+            )
+
+        def advance():
+            x[...] = np.einsum("eij,ej->ei", A, x) + u[:, None] * B
 
         def step_trainable_linear_filter():
             if x is None:
                 y[...] = D * u
             elif direct:
-                y[...] = x @ C[0] + D * u
-                x[...] = x @ A.T + u[:, None] * B[:, 0]
+                y[...] = np.einsum("ej,ej->e", C, x) + D * u
+                advance()
             else:
-                x[...] = x @ A.T + u[:, None] * B[:, 0]
-                y[...] = x @ C[0]
+                advance()
+                y[...] = np.einsum("ej,ej->e", C, x)
 
         return step_trainable_linear_filter
 

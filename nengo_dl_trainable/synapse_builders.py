@@ -17,7 +17,7 @@ import tensorflow as tf
 from nengo import Connection
 from nengo import builder as nengo_builder
 from nengo.builder import Signal
-from nengo.builder.processes import SimProcess
+from nengo.builder.processes import SimProcess, build_process
 from nengo.synapses import Lowpass
 from nengo_dl import compat
 from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
@@ -32,6 +32,7 @@ from nengo_dl_trainable.config import (
 from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
 from nengo_dl_trainable.parameters import add_parameters
 from nengo_dl_trainable.synapses import parameterization_for
+from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
 
 
 def _check_connection_names(conn, names):
@@ -47,11 +48,15 @@ def _check_connection_names(conn, names):
         )
 
 
+#: Operators that filter a connection (our own for vector synapses).
+FILTER_OPERATORS = (SimProcess, SimTrainableLowpass, SimTrainableLinearFilter)
+
+
 def _synapse_operator_index(model, conn, first):
     weighted = model.sig[conn]["weighted"]
     for i in range(first, len(model.operators)):
         op = model.operators[i]
-        if isinstance(op, SimProcess) and op.output is weighted:
+        if isinstance(op, FILTER_OPERATORS) and op.output is weighted:
             return i
     raise RuntimeError(f"{conn}: no synapse operator found")  # pragma: no cover
 
@@ -66,14 +71,19 @@ def build_connection(model, conn):
     conn : `~nengo.Connection`
         The connection.
     """
+    vector = isinstance(conn.synapse, VectorSynapse)
+    if vector and conn.synapse.dimensions != conn.size_out:
+        raise TrainableParamsError(
+            f"{conn.synapse} has {conn.synapse.dimensions} time constants, for a "
+            f"connection of {conn.size_out} dimensions",
+            obj=conn,
+        )
     first = len(model.operators)
     nengo_builder.Builder.build(model, conn)
 
-    names = network_configs(model).selected_attributes(conn)
-    if not names:
-        return
+    names = network_configs(model).selected_attributes(conn) or ()
     _check_connection_names(conn, names)
-    if not names_with_prefix(names, "synapse"):
+    if not names_with_prefix(names, "synapse") and not vector:
         return
     try:
         parameterization = parameterization_for(conn.synapse)
@@ -90,51 +100,150 @@ def build_connection(model, conn):
         model, conn, conn, "synapse", parameterization, selected
     )
 
-    tag = f"{conn}.trainable_synapse"
-    if type(conn.synapse) is Lowpass and conn.synapse.method == "zoh":
-        new = SimTrainableLowpass(parameters["tau"], old.input, old.output, tag=tag)
-    else:
-        order = parameterization.order
-        state = (
-            None
-            if order == 0
-            else Signal(shape=(old.input.shape[0] * order,), name=f"{tag}.state")
-        )
-        new = SimTrainableLinearFilter(
-            parameterization, parameters, old.input, old.output, state, tag=tag
-        )
-    model.operators[index] = new
+    model.operators[index] = filter_operator(
+        parameterization,
+        parameters,
+        old.input,
+        old.output,
+        tag=f"{conn}.trainable_synapse",
+    )
+
+
+def filter_operator(parameterization, parameters, input, output, tag=None):
+    """The operator that filters ``input`` into ``output`` with parameter signals.
+
+    Parameters
+    ----------
+    parameterization : `.FilterParameterization`
+        The synapse's parameterization.
+    parameters : dict of str: `~nengo.builder.Signal`
+        One signal per name in ``parameterization.parameters``.
+    input, output : `~nengo.builder.Signal`
+        Vectors of the same shape.
+    tag : str, optional
+        Label for debugging.
+
+    Returns
+    -------
+    `.SimTrainableLowpass` or `.SimTrainableLinearFilter`
+        The first for zero-order-hold lowpass filters (NengoDL's fastest step).
+    """
+    synapse = parameterization.synapse
+    if (type(synapse) is Lowpass and synapse.method == "zoh") or type(
+        synapse
+    ) is VectorLowpass:
+        return SimTrainableLowpass(parameters["tau"], input, output, tag=tag)
+    order = parameterization.order
+    state = (
+        None
+        if order == 0
+        else Signal(shape=(input.shape[0] * order,), name=f"{tag}.state")
+    )
+    return SimTrainableLinearFilter(
+        parameterization, parameters, input, output, state, tag=tag
+    )
+
+
+def build_vector_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
+    """Build a `.VectorLowpass` or `.VectorAlpha` natively (NengoDL only).
+
+    Connections and probes build their synapses in ``"update"`` mode, which gets
+    this package's filter operator (with fixed parameters; `build_connection`
+    replaces it with trainable ones where ``trainable_params`` asks). Other uses
+    fall back to core Nengo's `~nengo.builder.processes.build_process` (run by
+    NengoDL's generic, numpy-based process builder).
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    synapse : `.VectorSynapse`
+        The synapse.
+    sig_in : `~nengo.builder.Signal`
+        The signal to filter.
+    sig_out : `~nengo.builder.Signal`, optional
+        The filtered signal (created if not given).
+    mode : str, optional
+        As for ``build_process``.
+
+    Returns
+    -------
+    `~nengo.builder.Signal`
+        The filtered signal.
+    """
+    if mode != "update" or sig_in is None or sig_in.ndim != 1:
+        return build_process(model, synapse, sig_in, sig_out=sig_out, mode=mode)
+    if sig_out is None:
+        sig_out = Signal(shape=sig_in.shape, name=f"{sig_in.name}.{synapse}")
+    synapse._check_shape(sig_in.shape, sig_out.shape)
+    parameterization = parameterization_for(synapse)
+    # registered (as untrained) so that NengoDL holds them as parameters
+    signals = add_parameters(model, synapse, synapse, "synapse", parameterization, ())
+    model.add_op(
+        filter_operator(parameterization, signals, sig_in, sig_out, tag=str(synapse))
+    )
+    return sig_out
 
 
 def register_build_function():
-    """Register the NengoDL-only Connection build function (idempotent)."""
+    """Register the NengoDL-only build functions (idempotent).
+
+    One for connections, one for vector synapses.
+    """
     NengoBuilder.builders[Connection] = build_connection
+    NengoBuilder.builders[VectorSynapse] = build_vector_synapse
 
 
-def _element_ops(ops):
-    """Index of the operator each element of the combined signals belongs to."""
-    return np.repeat(np.arange(len(ops)), [op.input.shape[0] for op in ops])
+def _rows(signal):
+    """Rows of a parameter signal: one per dimension if 2-D, else one."""
+    return signal.shape[0] if signal.ndim == 2 else 1
 
 
 def read_parameters(signals, ops, get_signal):
-    """Read one parameter of each op in ``build_pre``, shape ``(len(ops), size)``.
+    """Read one parameter of a group of ops in ``build_pre``, one row per set.
 
     Parameters
     ----------
     signals : `nengo_dl.signals.SignalDict`
         The builder's signals.
     ops : list of `~nengo.builder.Operator`
-        The operators of a group.
+        The operators of a group (all with 1-D, or all with 2-D, parameters).
     get_signal : callable
-        Returns an op's parameter signal.
+        Returns an op's parameter signal: 1-D (one set of values for all the
+        op's elements) or 2-D (one row per element).
 
     Returns
     -------
     ``tf.Tensor``
-        The values, one row per operator.
+        The values, shape ``(rows, size)``.
     """
-    combined = signals.combine([get_signal(op) for op in ops])
-    return tf.reshape(read_parameter(signals, combined), (len(ops), -1))
+    sigs = [get_signal(op) for op in ops]
+    value = read_parameter(signals, signals.combine(sigs))
+    return tf.reshape(value, (sum(_rows(sig) for sig in sigs), -1))
+
+
+def element_rows(ops, get_signal):
+    """The row of `read_parameters` that each element of the ops' inputs uses.
+
+    Parameters
+    ----------
+    ops : list of `~nengo.builder.Operator`
+        The operators of a group, with an ``input`` signal.
+    get_signal : callable
+        As for `read_parameters`.
+
+    Returns
+    -------
+    `~numpy.ndarray`
+        One row index per element of the combined inputs.
+    """
+    starts = np.cumsum([0] + [_rows(get_signal(op)) for op in ops])[:-1]
+    return np.concatenate(
+        [
+            start + np.arange(op.input.shape[0]) * (_rows(get_signal(op)) > 1)
+            for start, op in zip(starts, ops, strict=True)
+        ]
+    )
 
 
 @Builder.register(SimTrainableLowpass)
@@ -142,7 +251,8 @@ class TrainableLowpassBuilder(OpBuilder):
     """Build a group of `.SimTrainableLowpass` operators.
 
     Operators with any input size merge into one group: the coefficients are
-    repeated for every element of each operator's input.
+    repeated for every element of each operator's input (or, for per-dimension
+    time constants, one per element).
     """
 
     def build_pre(self, signals, config):
@@ -150,7 +260,7 @@ class TrainableLowpassBuilder(OpBuilder):
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
 
-        log_tau = read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
+        log_tau = read_parameters(signals, self.ops, self._log_tau)[:, 0]
         tau = tf.exp(log_tau)
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= 0.03 * signals.dt_val
@@ -159,7 +269,7 @@ class TrainableLowpassBuilder(OpBuilder):
             passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)
         )
 
-        elements = _element_ops(self.ops)
+        elements = element_rows(self.ops, self._log_tau)
         self.decay = tf.gather(decay, elements)
         self.gain = tf.gather(gain, elements)
         if self.input_data.minibatched:
@@ -173,7 +283,12 @@ class TrainableLowpassBuilder(OpBuilder):
 
     @staticmethod
     def mergeable(x, y):
-        return True
+        # one time constant per op, or one per element: not both in one group
+        return x.log_tau.ndim == y.log_tau.ndim
+
+    @staticmethod
+    def _log_tau(op):
+        return op.log_tau
 
 
 @Builder.register(SimTrainableLinearFilter)
@@ -211,7 +326,9 @@ class TrainableLinearFilterBuilder(OpBuilder):
             tf.cast(x, signals.dtype)
             for x in parameterization.discrete_system(values, signals.dt_val)
         )
-        elements = _element_ops(self.ops)
+        elements = element_rows(
+            self.ops, lambda op: op.parameters[parameterization.parameters[0]]
+        )
         self.n_elements = len(elements)
         self.D = tf.gather(D, elements)[None, :]
         if self.order > 0:

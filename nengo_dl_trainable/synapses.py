@@ -10,6 +10,8 @@ descent can produce an invalid filter and no clipping is needed.
     relative changes of ``tau``.
 `~nengo.Alpha` (``"tau"``)
     ``theta = log(tau)``: the filter ``1 / (tau s + 1)^2``.
+`.VectorLowpass`, `.VectorAlpha` (``"tau"``)
+    ``theta_i = log(tau_i)`` for each dimension ``i``.
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
     The denominator is normalized to a leading coefficient of 1 and factored into
     sections of order two (and one of order one for an odd order). For continuous
@@ -46,6 +48,7 @@ import tensorflow as tf
 from nengo.synapses import Alpha, LinearFilter, Lowpass
 
 from nengo_dl_trainable.config import TrainableParamsError
+from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
 GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
@@ -170,9 +173,14 @@ class FilterParameterization:
     ----------
     parameters : tuple of str
         Names of the trainable parameters (``"synapse.<name>"`` in config).
+    per_dimension : bool
+        Whether each parameter has one row per dimension of the filtered signal
+        (a 2-D signal) rather than one set of values for all dimensions.
     """
 
     parameters = ()
+    #: Whether the parameters have one row per dimension (2-D signals).
+    per_dimension = False
 
     def __init__(self, synapse):
         self.synapse = synapse
@@ -275,22 +283,30 @@ class FilterParameterization:
         return np.asarray(num)[0], np.asarray(den)[0]
 
     def discrete_system_numpy(self, values, dt):
-        """`.discrete_system` for one set of values, in float64 numpy.
+        """`.discrete_system` for the values of one operator, in float64 numpy.
 
         Parameters
         ----------
         values : dict of str: array_like
-            One 1-D array per name in ``parameters``.
+            One array per name in ``parameters``: 1-D (one set of values), or 2-D
+            with one row per dimension (`per_dimension`).
         dt : float
             Time step in seconds.
 
         Returns
         -------
         A, B, C, D : `~numpy.ndarray`
-            Shapes ``(n, n)``, ``(n, 1)``, ``(1, n)`` and ``()``.
+            One system per row: shapes ``(rows, n, n)``, ``(rows, n, 1)``,
+            ``(rows, 1, n)`` and ``(rows,)``.
         """
-        system = self.discrete_system(self._batch_of_one(values), dt)
-        return tuple(np.asarray(x)[0] for x in system)
+        rows = {
+            k: np.asarray(v, dtype=np.float64).reshape(
+                len(v) if np.ndim(v) == 2 else 1, -1
+            )
+            for k, v in values.items()
+        }
+        system = self.discrete_system({k: tf.constant(v) for k, v in rows.items()}, dt)
+        return tuple(np.asarray(x) for x in system)
 
     def to_synapse(self, values):
         """Return an ordinary Nengo synapse for the given trainable values.
@@ -492,6 +508,48 @@ class LinearFilterParameterization(FilterParameterization):
         return LinearFilter(num, den, analog=self.analog, **self._synapse_kwargs())
 
 
+class VectorTauParameterization(FilterParameterization):
+    """A `.VectorLowpass` or `.VectorAlpha`: ``theta_i = log(tau_i)`` per dimension.
+
+    The parameter signal has one row per dimension (shape ``(d, 1)``); the
+    transfer function of each row is that of the scalar synapse.
+    """
+
+    parameters = ("tau",)
+    per_dimension = True
+
+    def __init__(self, synapse):
+        super().__init__(synapse)
+        self.scalar = _TAU_PARAMETERIZATIONS[synapse.scalar_type]
+
+    @property
+    def order(self):
+        return self.scalar.order
+
+    @property
+    def direct_term(self):
+        return False
+
+    @property
+    def signature(self):
+        return super().signature + (self.scalar,)
+
+    def initial_values(self):
+        return {"tau": np.log(self.synapse.tau)[:, None]}
+
+    def transfer_function(self, values):
+        return self.scalar.transfer_function(self, values)
+
+    def to_synapse(self, values):
+        return type(self.synapse)(np.exp(np.reshape(values["tau"], -1)))
+
+
+_TAU_PARAMETERIZATIONS = {
+    Lowpass: LowpassParameterization,
+    Alpha: AlphaParameterization,
+}
+
+
 def parameterization_for(synapse):
     """Return the parameterization that trains ``synapse``.
 
@@ -510,13 +568,14 @@ def parameterization_for(synapse):
         If the synapse cannot be trained (not a `~nengo.LinearFilter`, or a filter
         that is unstable or uses an unsupported discretization).
     """
-    if type(synapse) is Lowpass:
-        return LowpassParameterization(synapse)
-    if type(synapse) is Alpha:
-        return AlphaParameterization(synapse)
+    if type(synapse) in _TAU_PARAMETERIZATIONS:
+        return _TAU_PARAMETERIZATIONS[type(synapse)](synapse)
+    if isinstance(synapse, VectorSynapse):
+        return VectorTauParameterization(synapse)
     if isinstance(synapse, LinearFilter):
         return LinearFilterParameterization(synapse)
     raise TrainableParamsError(
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
-        "Lowpass, Alpha and LinearFilter synapses have trainable parameters"
+        "Lowpass, Alpha, LinearFilter, VectorLowpass and VectorAlpha synapses have "
+        "trainable parameters"
     )
