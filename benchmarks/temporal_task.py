@@ -163,7 +163,14 @@ def main():
     parser.add_argument("--minibatch", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--output", default="results/temporal_task.json")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw the plot from --output"
+    )
     args = parser.parse_args()
+    if args.replot:
+        output = Path(args.output)
+        plot(json.loads(output.read_text()), output.with_suffix(".png"))
+        return
 
     results = {
         "machine": {
@@ -215,6 +222,11 @@ def main():
     output.write_text(json.dumps(results, indent=2))
     print(f"results written to {output}")
 
+    plot(results, output.with_suffix(".png"))
+
+
+def plot(results, path):
+    """Histograms of the learned time constants (shared ones as marks)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -223,21 +235,33 @@ def main():
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for variant in VARIANTS[1:]:
         runs = [r for r in results["runs"] if r["variant"] == variant]
-        synapse_taus = np.concatenate([r["synapse_tau"] for r in runs])
-        tau_rc = np.concatenate([r["tau_rc"] for r in runs])
-        if variant != "neurons":
-            axes[0].hist(synapse_taus * 1e3, bins=30, alpha=0.5, label=variant)
-        if variant != "synapse":
-            axes[1].hist(tau_rc * 1e3, bins=30, alpha=0.5, label=variant)
-    axes[0].set_xlabel("learned synaptic time constant (ms)")
-    axes[1].set_xlabel("learned tau_rc (ms)")
+        for ax, key, skip in (
+            (axes[0], "synapse_tau", "neurons"),
+            (axes[1], "tau_rc", "synapse"),
+        ):
+            if variant == skip:
+                continue
+            values = np.concatenate([r[key] for r in runs]) * 1e3
+            if variant == "heterogeneous":
+                ax.hist(values, bins=30, alpha=0.5, label=f"{variant} (per neuron)")
+            else:
+                # one shared value per seed
+                ax.plot(
+                    values,
+                    np.zeros_like(values),
+                    "|",
+                    ms=40,
+                    mew=2,
+                    label=f"{variant} (shared, one per seed)",
+                )
+    axes[0].set_xlabel("learned synaptic time constant (ms); start 5 ms")
+    axes[1].set_xlabel("learned tau_rc (ms); start 20 ms")
     for ax in axes:
         ax.set_ylabel("count (all seeds)")
-        ax.legend()
+        ax.legend(fontsize=8)
     fig.tight_layout()
-    plot = output.with_suffix(".png")
-    fig.savefig(plot, dpi=100)
-    print(f"plot written to {plot}")
+    fig.savefig(path, dpi=100)
+    print(f"plot written to {path}")
 
 
 if __name__ == "__main__":
