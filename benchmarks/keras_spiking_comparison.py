@@ -156,7 +156,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--rates", type=float, nargs="+", default=[0.001, 0.01, 0.05])
     parser.add_argument("--output", default="results/keras_spiking_comparison.json")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw the plot from --output"
+    )
     args = parser.parse_args()
+    if args.replot:
+        output = Path(args.output)
+        plot(json.loads(output.read_text()), output.with_suffix(".png"))
+        return
 
     runners = {"nengo-dl-trainable": run_nengo_dl, "keras-spiking": run_keras_spiking}
     results = {
@@ -206,32 +213,38 @@ def main():
     output.write_text(json.dumps(results, indent=2))
     print(f"results written to {output}")
 
+    plot(results, output.with_suffix(".png"))
+
+
+def plot(results, path):
+    """Learned time constants over the epochs, one colour per package and rate."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    keys = sorted({(r["package"], r["learning_rate"]) for r in results["runs"]})
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    # more (package, rate) pairs than colours would reuse colours
+    colours = {key: cycle[i % len(cycle)] for i, key in enumerate(keys)}
     fig, axes = plt.subplots(1, len(TASKS), figsize=(11, 4))
     for ax, task in zip(axes, TASKS, strict=True):
         for run in results["runs"]:
             if run["task"] != task:
                 continue
+            key = (run["package"], run["learning_rate"])
             style = "-" if run["package"] == "nengo-dl-trainable" else "--"
-            history = np.array(run["history"])
-            lines = ax.semilogy(history, style)
-            lines[0].set_label(f"{run['package']}, lr {run['learning_rate']}")
-            for line in lines[1:]:
-                line.set_color(lines[0].get_color())
+            lines = ax.semilogy(np.array(run["history"]), style, color=colours[key])
+            lines[0].set_label(f"{key[0]}, lr {key[1]}")
         for tau in TASKS[task]["true"]:
             ax.axhline(tau, color="k", alpha=0.3)
-        ax.set_title(task)
+        ax.set_title(f"{task} (grey: true time constants)")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("time constants (s)")
-    axes[0].legend(fontsize=7)
+        ax.set_ylabel("learned time constants (s)")
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    plot = output.with_suffix(".png")
-    fig.savefig(plot, dpi=100)
-    print(f"plot written to {plot}")
+    fig.savefig(path, dpi=100)
+    print(f"plot written to {path}")
 
 
 if __name__ == "__main__":
