@@ -27,7 +27,6 @@ Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--rates ...
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
+from _results import machine, write
 
 DT = 0.001
 N_STEPS = 1000
@@ -167,14 +167,7 @@ def main():
 
     runners = {"nengo-dl-trainable": run_nengo_dl, "keras-spiking": run_keras_spiking}
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "tensorflow": tf.__version__,
-            "nengo_dl": nengo_dl.__version__,
-            "keras_spiking": keras_spiking.__version__,
-        },
+        "machine": machine(keras_spiking=keras_spiking.__version__),
         "settings": vars(args),
         "runs": [],
     }
@@ -208,10 +201,7 @@ def main():
                 )
     print(f"true taus: { {task: sorted(t['true']) for task, t in TASKS.items()} }")
 
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
-    print(f"results written to {output}")
+    output = write(results, args.output)
 
     plot(results, output.with_suffix(".png"))
 

@@ -28,16 +28,14 @@ Usage: ``python benchmarks/synapse_overhead.py [--synapse lowpass|alpha|double_e
 """
 
 import argparse
-import json
 import os
-import platform
 import time
-from pathlib import Path
 
 import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
+from _results import machine, write
 
 from nengo_dl_trainable import PerNeuron
 
@@ -176,13 +174,7 @@ def main():
                     predict_times[name].append(time.perf_counter() - start)
 
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "tensorflow": tf.__version__,
-            "nengo_dl": nengo_dl.__version__,
-        },
+        "machine": machine(),
         "settings": vars(args),
         "variants": {},
     }
@@ -220,10 +212,7 @@ def main():
         "ratios are medians against stock (inference variants against stock_inference)"
     )
 
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
-    print(f"results written to {output}")
+    write(results, args.output)
     for v in variants.values():
         v["sim"].close()
 

@@ -26,8 +26,6 @@ Usage: ``python benchmarks/temporal_task.py [--seeds N] [--epochs N]``
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -35,6 +33,7 @@ import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
+from _results import machine, write
 from sklearn.datasets import load_digits
 
 from nengo_dl_trainable import PerNeuron, VectorLowpass
@@ -173,13 +172,7 @@ def main():
         return
 
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "tensorflow": tf.__version__,
-            "nengo_dl": nengo_dl.__version__,
-        },
+        "machine": machine(),
         "settings": vars(args),
         "runs": [],
     }
@@ -217,10 +210,7 @@ def main():
         )
     results["summary"] = summary
 
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
-    print(f"results written to {output}")
+    output = write(results, args.output)
 
     plot(results, output.with_suffix(".png"))
 

@@ -13,7 +13,6 @@ the rate approximation used in training mode and ``lif_smoothing`` are exactly
 NengoDL's, and gradients flow to the parameters through the rate approximation.
 """
 
-import numpy as np
 import tensorflow as tf
 from nengo import Ensemble
 from nengo import builder as nengo_builder
@@ -38,6 +37,7 @@ from nengo_dl_trainable.neurons import (
 )
 from nengo_dl_trainable.operators import SimTrainableNeurons
 from nengo_dl_trainable.parameters import add_parameters
+from nengo_dl_trainable.synapse_builders import element_rows
 
 
 def _has_per_neuron_values(neuron_type):
@@ -211,13 +211,7 @@ class TrainableParametersMixin:
             if transform == "log":
                 value = tf.exp(value)
             # a shared value (one per op) repeats over the op's neurons
-            starts = np.cumsum([0] + [sig.size for sig in sigs])[:-1]
-            index = np.concatenate(
-                [
-                    start + np.arange(n) * (sig.size > 1)
-                    for start, n, sig in zip(starts, sizes, sigs, strict=True)
-                ]
-            )
+            index = element_rows(sizes, [sig.size for sig in sigs])
             setattr(self, name, tf.gather(value, index)[None, :])
         if "amplitude" in transforms:
             self.alpha = self.amplitude / signals.dt

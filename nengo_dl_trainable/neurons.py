@@ -97,15 +97,18 @@ TRANSFORMS = {
 }
 
 
-def _copy(neuron_type, **changes):
-    """A copy of ``neuron_type`` (not `PerNeuron`) with some arguments changed."""
-    kwargs = {
+def _constructor_kwargs(neuron_type):
+    """The arguments that construct a copy of ``neuron_type`` (not `PerNeuron`)."""
+    return {
         name: getattr(neuron_type, name)
         for name in _CONSTRUCTOR_ARGS
         if hasattr(neuron_type, name)
     }
-    kwargs.update(changes)
-    return type(neuron_type)(**kwargs)
+
+
+def _copy(neuron_type, **changes):
+    """A copy of ``neuron_type`` (not `PerNeuron`) with some arguments changed."""
+    return type(neuron_type)(**{**_constructor_kwargs(neuron_type), **changes})
 
 
 def _leaf(neuron_type):
@@ -286,11 +289,7 @@ class PerNeuron(NeuronType):
     def _namespace(self, n_neurons):
         """The base type's attributes, with one value per neuron where trainable."""
         if n_neurons not in self._namespaces:
-            attributes = {
-                name: getattr(self.base_type, name)
-                for name in _CONSTRUCTOR_ARGS
-                if hasattr(self.base_type, name)
-            }
+            attributes = _constructor_kwargs(self.base_type)
             for name in NEURON_PARAMETERS[type(self.base_type)]:
                 attributes[name] = self.parameter(name, n_neurons)
             self._namespaces[n_neurons] = SimpleNamespace(**attributes)

@@ -91,3 +91,28 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
         )
         model.sig[sig_obj][key] = signals[name]
     return signals
+
+
+def claim_parameters(model, signals, obj, sig_obj, selected):
+    """Give registered parameter signals to ``obj``, training those ``selected``.
+
+    For parameters created before their owner was known (a vector synapse's,
+    built by its own build function, then claimed by its connection).
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    signals : list of `~nengo.builder.Signal`
+        Parameter signals registered with `add_parameters`.
+    obj, sig_obj : object
+        As for `add_parameters`.
+    selected : tuple of str
+        The names (without prefix) ``trainable_params`` selects.
+    """
+    ids = {id(signal) for signal in signals}
+    for parameter in model_parameters(model):
+        if id(parameter.signal) in ids:
+            parameter.obj = obj
+            parameter.trainable = parameter.name.partition(".")[2] in selected
+            model.sig[sig_obj][parameter.name] = parameter.signal

@@ -30,7 +30,7 @@ from nengo_dl_trainable.config import (
     selected_parameters,
 )
 from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
-from nengo_dl_trainable.parameters import add_parameters
+from nengo_dl_trainable.parameters import add_parameters, claim_parameters
 from nengo_dl_trainable.synapses import parameterization_for
 from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
 
@@ -71,8 +71,10 @@ def build_connection(model, conn):
     conn : `~nengo.Connection`
         The connection.
     """
-    vector = isinstance(conn.synapse, VectorSynapse)
-    if vector and conn.synapse.dimensions != conn.size_out:
+    if (
+        isinstance(conn.synapse, VectorSynapse)
+        and conn.synapse.dimensions != conn.size_out
+    ):
         raise TrainableParamsError(
             f"{conn.synapse} has {conn.synapse.dimensions} time constants, for a "
             f"connection of {conn.size_out} dimensions",
@@ -83,7 +85,7 @@ def build_connection(model, conn):
 
     names = network_configs(model).selected_attributes(conn) or ()
     _check_connection_names(conn, names)
-    if not names_with_prefix(names, "synapse") and not vector:
+    if not names_with_prefix(names, "synapse"):
         return
     try:
         parameterization = parameterization_for(conn.synapse)
@@ -95,11 +97,14 @@ def build_connection(model, conn):
     old = model.operators[index]
     if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
         raise TrainableParamsError("only vector signals can be filtered", obj=conn)
+    if not isinstance(old, SimProcess):
+        # a vector synapse, already built with this package's operator
+        claim_parameters(model, old.reads[1:], conn, conn, selected)
+        return
 
     parameters = add_parameters(
         model, conn, conn, "synapse", parameterization, selected
     )
-
     model.operators[index] = filter_operator(
         parameterization,
         parameters,
@@ -148,8 +153,9 @@ def build_vector_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
     """Build a `.VectorLowpass` or `.VectorAlpha` natively (NengoDL only).
 
     Connections and probes build their synapses in ``"update"`` mode, which gets
-    this package's filter operator (with fixed parameters; `build_connection`
-    replaces it with trainable ones where ``trainable_params`` asks). Other uses
+    this package's filter operator (with untrained parameters, which
+    `build_connection` gives to the connection where ``trainable_params`` selects
+    them). Other uses
     fall back to core Nengo's `~nengo.builder.processes.build_process` (run by
     NengoDL's generic, numpy-based process builder).
 
@@ -222,26 +228,29 @@ def read_parameters(signals, ops, get_signal):
     return tf.reshape(value, (sum(_rows(sig) for sig in sigs), -1))
 
 
-def element_rows(ops, get_signal):
-    """The row of `read_parameters` that each element of the ops' inputs uses.
+def element_rows(element_counts, row_counts):
+    """The row of a parameter that each element of a group of operators uses.
+
+    An operator whose parameter has one row repeats it over all its elements; one
+    with a row per element (per dimension, or per neuron) uses its own rows.
 
     Parameters
     ----------
-    ops : list of `~nengo.builder.Operator`
-        The operators of a group, with an ``input`` signal.
-    get_signal : callable
-        As for `read_parameters`.
+    element_counts : list of int
+        The number of elements (input dimensions, or neurons) of each operator.
+    row_counts : list of int
+        The number of rows of each operator's parameter (see `read_parameters`).
 
     Returns
     -------
     `~numpy.ndarray`
-        One row index per element of the combined inputs.
+        One row index per element of the operators' combined signals.
     """
-    starts = np.cumsum([0] + [_rows(get_signal(op)) for op in ops])[:-1]
+    starts = np.cumsum([0, *row_counts])[:-1]
     return np.concatenate(
         [
-            start + np.arange(op.input.shape[0]) * (_rows(get_signal(op)) > 1)
-            for start, op in zip(starts, ops, strict=True)
+            start + np.arange(n) * (rows > 1)
+            for start, n, rows in zip(starts, element_counts, row_counts, strict=True)
         ]
     )
 
@@ -260,7 +269,7 @@ class TrainableLowpassBuilder(OpBuilder):
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
 
-        log_tau = read_parameters(signals, self.ops, self._log_tau)[:, 0]
+        log_tau = read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
         tau = tf.exp(log_tau)
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= 0.03 * signals.dt_val
@@ -269,7 +278,10 @@ class TrainableLowpassBuilder(OpBuilder):
             passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)
         )
 
-        elements = element_rows(self.ops, self._log_tau)
+        elements = element_rows(
+            [op.input.shape[0] for op in self.ops],
+            [_rows(op.log_tau) for op in self.ops],
+        )
         self.decay = tf.gather(decay, elements)
         self.gain = tf.gather(gain, elements)
         if self.input_data.minibatched:
@@ -285,10 +297,6 @@ class TrainableLowpassBuilder(OpBuilder):
     def mergeable(x, y):
         # one time constant per op, or one per element: not both in one group
         return x.log_tau.ndim == y.log_tau.ndim
-
-    @staticmethod
-    def _log_tau(op):
-        return op.log_tau
 
 
 @Builder.register(SimTrainableLinearFilter)
@@ -326,8 +334,10 @@ class TrainableLinearFilterBuilder(OpBuilder):
             tf.cast(x, signals.dtype)
             for x in parameterization.discrete_system(values, signals.dt_val)
         )
+        first = parameterization.parameters[0]
         elements = element_rows(
-            self.ops, lambda op: op.parameters[parameterization.parameters[0]]
+            [op.input.shape[0] for op in self.ops],
+            [_rows(op.parameters[first]) for op in self.ops],
         )
         self.n_elements = len(elements)
         self.D = tf.gather(D, elements)[None, :]

@@ -173,14 +173,9 @@ class FilterParameterization:
     ----------
     parameters : tuple of str
         Names of the trainable parameters (``"synapse.<name>"`` in config).
-    per_dimension : bool
-        Whether each parameter has one row per dimension of the filtered signal
-        (a 2-D signal) rather than one set of values for all dimensions.
     """
 
     parameters = ()
-    #: Whether the parameters have one row per dimension (2-D signals).
-    per_dimension = False
 
     def __init__(self, synapse):
         self.synapse = synapse
@@ -289,7 +284,7 @@ class FilterParameterization:
         ----------
         values : dict of str: array_like
             One array per name in ``parameters``: 1-D (one set of values), or 2-D
-            with one row per dimension (`per_dimension`).
+            with one row per dimension (`VectorTauParameterization`).
         dt : float
             Time step in seconds.
 
@@ -516,7 +511,6 @@ class VectorTauParameterization(FilterParameterization):
     """
 
     parameters = ("tau",)
-    per_dimension = True
 
     def __init__(self, synapse):
         super().__init__(synapse)
