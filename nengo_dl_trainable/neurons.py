@@ -158,9 +158,11 @@ class _PerNeuronValuesParam(Parameter):
         return self.__get__(instance_a, None) == self.__get__(instance_b, None)
 
     def coerce(self, instance, value):
+        # a dict from PerNeuron's constructor, or the stored pairs when unpickling
+        pairs = value.items() if isinstance(value, dict) else value
         return tuple(
             (name, tuple(float(v) for v in np.ravel(values)))
-            for name, values in sorted(value.items())
+            for name, values in sorted(pairs)
         )
 
 

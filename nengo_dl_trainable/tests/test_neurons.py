@@ -1,3 +1,5 @@
+import pickle
+
 import nengo
 import nengo_dl
 import numpy as np
@@ -525,3 +527,21 @@ def test_freeze_wrappers_and_per_neuron(name, param, rng, allclose):
         get_attribute(original, param)
     )
     assert allclose(run_core(net, stim, probe, x), trained, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "name", ["per_neuron_lif", "per_neuron_adaptive_lif", "regular_spiking_per_neuron"]
+)
+@pytest.mark.parametrize("how", ["pickle", "copy"])
+def test_per_neuron_pickle_and_copy(name, how, rng, allclose):
+    """Networks with PerNeuron types survive pickling and ``Network.copy``."""
+    x = inputs(rng, 40)
+    net, stim, _, probe = neuron_net(NEURON_TYPES[name]())
+    copied = pickle.loads(pickle.dumps(net)) if how == "pickle" else net.copy()
+    copy_stim, copy_ens = copied.all_nodes[0], copied.all_ensembles[0]
+    assert copy_ens.neuron_type == NEURON_TYPES[name]()
+    assert copied.config[copy_ens.neurons].trainable_params == {"neuron_type"}
+    assert allclose(
+        run_core(copied, copy_stim, copied.all_probes[0], x),
+        run_core(net, stim, probe, x),
+    )

@@ -1,3 +1,5 @@
+import pickle
+
 import nengo
 import nengo_dl
 import numpy as np
@@ -193,3 +195,19 @@ def test_learning_and_freeze_round_trip(kind, rng, allclose):
     assert allclose(conn.synapse.tau, true_taus, rtol=0.01)
     core = np.stack([run_core(net, stim, probe, xi) for xi in x])
     assert allclose(core, trained, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
+@pytest.mark.parametrize("how", ["pickle", "copy"])
+def test_pickle_and_copy(kind, how, rng, allclose):
+    """Networks with vector synapses survive pickling and ``Network.copy``."""
+    x = rng.uniform(-1, 1, size=(60, len(TAUS)))
+    net, stim, _, probe = network(VECTOR_TYPES[kind][0](TAUS), x, {"synapse"})
+    copied = pickle.loads(pickle.dumps(net)) if how == "pickle" else net.copy()
+    conn = copied.all_connections[0]
+    assert conn.synapse == VECTOR_TYPES[kind][0](TAUS)
+    assert copied.config[conn].trainable_params == {"synapse"}
+    assert allclose(
+        run_core(copied, copied.all_nodes[0], copied.all_probes[0], x),
+        run_core(net, stim, probe, x),
+    )
