@@ -29,6 +29,7 @@ By default one value is shared by all neurons of an ensemble. `PerNeuron` gives 
 neuron type one value per neuron; trained, each neuron learns its own value.
 """
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -312,9 +313,17 @@ class PerNeuron(NeuronType):
                 which == i,
             )
 
+    def _uniform_type(self, n_neurons):
+        """``base_type`` with the values of all neurons, if they all share them."""
+        groups = list(itertools.islice(self._groups(n_neurons), 2))
+        return groups[0][0] if len(groups) == 1 else None
+
     def gain_bias(self, max_rates, intercepts):
         max_rates = np.array(max_rates, dtype=float, ndmin=1)
         intercepts = np.array(intercepts, dtype=float, ndmin=1)
+        uniform = self._uniform_type(max_rates.size)
+        if uniform is not None:
+            return uniform.gain_bias(max_rates, intercepts)
         gain, bias = np.zeros_like(max_rates), np.zeros_like(max_rates)
         for neuron_type, mask in self._groups(max_rates.size):
             gain[mask], bias[mask] = neuron_type.gain_bias(
@@ -325,6 +334,9 @@ class PerNeuron(NeuronType):
     def max_rates_intercepts(self, gain, bias):
         gain = np.array(gain, dtype=float, ndmin=1)
         bias = np.array(bias, dtype=float, ndmin=1)
+        uniform = self._uniform_type(gain.size)
+        if uniform is not None:
+            return uniform.max_rates_intercepts(gain, bias)
         max_rates, intercepts = np.zeros_like(gain), np.zeros_like(gain)
         for neuron_type, mask in self._groups(gain.size):
             max_rates[mask], intercepts[mask] = neuron_type.max_rates_intercepts(
@@ -336,6 +348,10 @@ class PerNeuron(NeuronType):
         gain = np.array(gain, dtype=float, ndmin=1)
         bias = np.array(bias, dtype=float, ndmin=1)
         x = np.array(x, dtype=float, ndmin=1)
+        # build time: Nengo solves decoders from the rates at every eval point
+        uniform = self._uniform_type(gain.size)
+        if uniform is not None:
+            return uniform.rates(x, gain, bias)
         out = np.zeros(self.current(x, gain, bias).shape)
         for neuron_type, mask in self._groups(gain.size):
             x_group = x[:, mask] if x.ndim == 2 else x

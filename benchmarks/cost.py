@@ -1,0 +1,416 @@
+"""Cost of trainable synapses and neuron parameters against stock NengoDL.
+
+The network (defaults: the issue's "realistic spiking network"): a chain of three
+LIF ensembles of 500 neurons, each with a recurrent connection, fed by a node and
+read out by a node; every connection has a synapse (``Lowpass``, ``Alpha`` or a
+double-exponential ``LinearFilter``); 100 steps, minibatch 32, 64 examples. The
+variants:
+
+- ``stock``: nothing configured (stock NengoDL trains weights, encoders, biases);
+- ``synapses``: every connection also trains its synapse;
+- ``tau_rc``: every ensemble also trains its neurons' (shared) ``tau_rc``;
+- ``both``: synapses and ``tau_rc``;
+- ``per_neuron``: `nengo_dl_trainable.PerNeuron` LIF neurons, training
+  ``tau_rc``, ``tau_ref`` and ``amplitude`` of every neuron;
+- ``stock_inference`` and ``both_inference``: ``stock`` and ``both`` built with
+  ``inference_only=True``;
+- ``frozen`` and ``frozen_per_neuron``: ``both`` and ``per_neuron`` after one
+  epoch of training and ``freeze_params``, built without ``trainable_params``
+  (what a user deploys).
+
+Time: all variants are built in one process and measured in interleaved rounds
+(in a new random order each round, after one warm-up round), so that load from
+other processes hits them alike. Reported per variant: median (min, max) time of
+one ``fit`` epoch and of one ``predict`` call, and the ratio to stock, as the
+median over rounds of the ratio measured within each round (inference variants
+against ``stock_inference``).
+
+Build time and peak memory: each variant is built and run (one ``fit`` epoch,
+one ``predict``) in a fresh Python process, ``--repeats`` times, interleaved.
+Reported: median build time (``nengo_dl.Simulator(...)``) and median peak
+resident memory of the process (``VmHWM``, Linux), with ratios of medians to stock,
+and the peak memory above the process's memory after its imports. A further
+variant measured this way, ``stock_extension_off``, is stock with the extension
+switched off (``NENGO_DL_TRAINABLE_DISABLE=1``): NengoDL without this package.
+
+Results go to ``results/cost.json``.
+
+Usage: ``python benchmarks/cost.py [--synapse lowpass|alpha|double_exp]
+[--neuron-type lif|lifrate] [--rounds N] [--repeats N] [--variants ...]``
+"""
+
+import argparse
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nengo
+import nengo_dl
+import numpy as np
+import tensorflow as tf
+from _results import machine, write
+
+SYNAPSES = {
+    "lowpass": lambda i: nengo.Lowpass(0.005 + 0.001 * i),
+    "alpha": lambda i: nengo.Alpha(0.005 + 0.001 * i),
+    "double_exp": lambda i: nengo.LinearFilter(
+        [1], [0.02 * (0.004 + 0.0005 * i), 0.024 + 0.0005 * i, 1]
+    ),
+}
+NEURON_TYPES = {"lifrate": nengo.LIFRate, "lif": nengo.LIF}
+
+# what each variant trains: synapses, neuron parameters (a ``trainable_params``
+# name), PerNeuron neurons; built with inference_only; frozen copy of which variant
+VARIANTS = {
+    "stock": {},
+    "synapses": {"synapses": True},
+    "tau_rc": {"neurons": "neuron_type.tau_rc"},
+    "both": {"synapses": True, "neurons": "neuron_type.tau_rc"},
+    "per_neuron": {"neurons": "neuron_type", "per_neuron": True},
+    "stock_inference": {"inference_only": True},
+    "both_inference": {
+        "synapses": True,
+        "neurons": "neuron_type.tau_rc",
+        "inference_only": True,
+    },
+    "frozen": {"frozen_from": "both"},
+    "frozen_per_neuron": {"frozen_from": "per_neuron"},
+}
+# only in the build-and-memory processes (the extension cannot be switched off
+# within one process)
+EXTENSION_OFF = "stock_extension_off"
+
+
+def reference(name):
+    """The variant ``name`` is compared with."""
+    return "stock_inference" if name.endswith("_inference") else "stock"
+
+
+def build_network(args, synapses=False, neurons=None, per_neuron=False, **_):
+    """The benchmark network, configured to train what a variant trains."""
+    synapse = SYNAPSES[args.synapse]
+    neuron_type = NEURON_TYPES[args.neuron_type]()
+    if per_neuron:
+        from nengo_dl_trainable import PerNeuron
+
+        neuron_type = PerNeuron(neuron_type)
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(stateful=False)
+        if synapses or neurons:
+            nengo_dl.configure_settings(trainable_params=None)
+        net.config[nengo.Ensemble].neuron_type = neuron_type
+        stim = nengo.Node(np.zeros(args.dimensions))
+        ensembles = [
+            nengo.Ensemble(args.neurons, args.dimensions) for _ in range(args.ensembles)
+        ]
+        nengo.Connection(stim, ensembles[0], synapse=synapse(0))
+        for i, ens in enumerate(ensembles):
+            nengo.Connection(ens, ens, synapse=synapse(2 * i + 1))
+            if i + 1 < len(ensembles):
+                nengo.Connection(ens, ensembles[i + 1], synapse=synapse(2 * i + 2))
+        out = nengo.Node(size_in=args.dimensions)
+        nengo.Connection(ensembles[-1], out, synapse=synapse(0))
+        nengo.Probe(out)
+        if synapses:
+            net.config[nengo.Connection].trainable_params = {"weights", "synapse"}
+        if neurons:
+            net.config[nengo.Ensemble].trainable_params = {"encoders", "bias", neurons}
+    return net
+
+
+def data(args):
+    rng = np.random.RandomState(0)
+    shape = (args.minibatch * 2, args.steps, args.dimensions)
+    return rng.uniform(-1, 1, size=shape), rng.uniform(-1, 1, size=shape)
+
+
+def simulator(net, args, inference_only=False):
+    with net:
+        nengo_dl.configure_settings(inference_only=inference_only)
+    return nengo_dl.Simulator(net, minibatch_size=args.minibatch, progress_bar=False)
+
+
+def compile_for_training(sim):
+    sim.compile(optimizer=tf.optimizers.Adam(1e-3), loss="mse")
+
+
+def fit(sim, net, x, y):
+    sim.fit({net.nodes[0]: x}, {net.probes[0]: y}, epochs=1, verbose=0)
+
+
+def predict(sim, net, x):
+    sim.predict({net.nodes[0]: x}, verbose=0)
+
+
+def frozen_network(args, source, x, y):
+    """Train variant ``source`` for one epoch, freeze it, return the network."""
+    net = build_network(args, **VARIANTS[source])
+    with simulator(net, args) as sim:
+        compile_for_training(sim)
+        fit(sim, net, x, y)
+        sim.freeze_params(net)
+    for kind in (nengo.Connection, nengo.Ensemble):
+        net.config[kind].trainable_params = None
+    for conn in net.all_connections:
+        # stock NengoDL's freeze_params gives decoded connections a lambda that
+        # returns zeros (only its output size matters); make it picklable
+        if conn.function is not None:
+            conn.function = Zeros(conn.size_mid)
+    return net
+
+
+class Zeros:
+    """A picklable connection function returning ``size`` zeros."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def __call__(self, x):
+        return np.zeros(self.size)
+
+
+def median_min_max(values):
+    return [float(np.median(values)), float(np.min(values)), float(np.max(values))]
+
+
+def measure_times(args, names, frozen, x, y):
+    """Interleaved rounds of one fit epoch and one predict per variant."""
+    sims, nets = {}, {}
+    for name in names:
+        spec = VARIANTS[name]
+        nets[name] = (
+            frozen[name] if "frozen_from" in spec else build_network(args, **spec)
+        )
+        sims[name] = simulator(nets[name], args, spec.get("inference_only", False))
+        if not spec.get("inference_only"):
+            compile_for_training(sims[name])
+    fit_times = {n: [] for n in names if not VARIANTS[n].get("inference_only")}
+    predict_times = {n: [] for n in names}
+    order_rng = np.random.RandomState(1)
+    for round_ in range(args.rounds + 1):  # round 0: warm-up
+        for name in order_rng.permutation(names):
+            if name in fit_times:
+                start = time.perf_counter()
+                fit(sims[name], nets[name], x, y)
+                if round_ > 0:
+                    fit_times[name].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            predict(sims[name], nets[name], x)
+            if round_ > 0:
+                predict_times[name].append(time.perf_counter() - start)
+    for sim in sims.values():
+        sim.close()
+
+    results = {}
+    for name in names:
+        ref = reference(name)
+        entry = {}
+        for kind, times in (("fit", fit_times), ("predict", predict_times)):
+            if name in times:
+                ratios = np.divide(times[name], times[ref])
+                entry[f"{kind}_s"] = median_min_max(times[name])
+                entry[f"{kind}_ratio"] = median_min_max(ratios)
+        results[name] = entry
+    return results
+
+
+def measure_one(args):
+    """Child process: build and run one variant, print build time and memory."""
+    name = args.child
+    x, y = data(args)
+    after_imports_kib = memory_kib("VmRSS")
+    if name == EXTENSION_OFF:
+        spec = {}
+        net = build_network(args)
+    elif "frozen_from" in VARIANTS[name]:
+        spec = VARIANTS[name]
+        net = pickle.loads(Path(args.frozen_dir, f"{name}.pkl").read_bytes())
+    else:
+        spec = VARIANTS[name]
+        net = build_network(args, **spec)
+    start = time.perf_counter()
+    sim = simulator(net, args, spec.get("inference_only", False))
+    build_s = time.perf_counter() - start
+    if not spec.get("inference_only"):
+        compile_for_training(sim)
+        fit(sim, net, x, y)
+    predict(sim, net, x)
+    sim.close()
+    print(
+        json.dumps(
+            {
+                "build_s": build_s,
+                "peak_kib": memory_kib("VmHWM"),
+                "after_imports_kib": after_imports_kib,
+                "extension_imported": "nengo_dl_trainable" in sys.modules,
+            }
+        )
+    )
+
+
+def memory_kib(field):
+    """A memory figure of this process: ``VmRSS`` (now) or ``VmHWM`` (peak)."""
+    # not ru_maxrss: Linux carries the forking parent's peak across exec into it
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def measure_builds(args, names, frozen_dir):
+    """Build time and peak memory of each variant, each in fresh processes."""
+    records = {name: [] for name in names}
+    for _ in range(args.repeats):
+        for name in names:
+            env = dict(os.environ)
+            if name == EXTENSION_OFF:
+                env["NENGO_DL_TRAINABLE_DISABLE"] = "1"
+            command = [sys.executable, __file__, "--child", name]
+            command += ["--frozen-dir", frozen_dir] + network_arguments(args)
+            result = subprocess.run(
+                command, env=env, capture_output=True, text=True, check=False
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
+            record = json.loads(result.stdout.strip().splitlines()[-1])
+            if record["extension_imported"] != (name != EXTENSION_OFF):
+                raise RuntimeError(f"{name}: extension_imported is wrong: {record}")
+            records[name].append(record)
+
+    def median(name, key):
+        return float(np.median([r[key] for r in records[name]]))
+
+    results = {}
+    for name in names:
+        ref = "stock" if name == EXTENSION_OFF else reference(name)
+        above = [r["peak_kib"] - r["after_imports_kib"] for r in records[name]]
+        ref_above = [r["peak_kib"] - r["after_imports_kib"] for r in records[ref]]
+        results[name] = {
+            "build_s": median_min_max([r["build_s"] for r in records[name]]),
+            "build_ratio": median(name, "build_s") / median(ref, "build_s"),
+            "peak_mib": median(name, "peak_kib") / 1024,
+            "peak_ratio": median(name, "peak_kib") / median(ref, "peak_kib"),
+            "peak_above_imports_mib": float(np.median(above)) / 1024,
+            "peak_above_imports_ratio": float(np.median(above) / np.median(ref_above)),
+        }
+    return results
+
+
+NETWORK_OPTIONS = (
+    "synapse",
+    "neuron_type",
+    "ensembles",
+    "neurons",
+    "dimensions",
+    "steps",
+    "minibatch",
+)
+
+
+def network_arguments(args):
+    """The command-line options that define the network, for a child process."""
+    options = []
+    for option in NETWORK_OPTIONS:
+        options += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    return options
+
+
+def print_table(args, times, builds):
+    print(
+        f"{args.ensembles} x {args.neurons} {args.neuron_type}, {args.dimensions}-D, "
+        f"{2 * args.ensembles + 1} {args.synapse} connections, {args.steps} steps, "
+        f"minibatch {args.minibatch}, {2 * args.minibatch} examples; "
+        f"{args.rounds} timing rounds, {args.repeats} build processes per variant; "
+        f"{os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'variant':20s} {'fit epoch s (min, max)':>24s} {'ratio':>6s} "
+        f"{'predict s (min, max)':>24s} {'ratio':>6s} {'build s':>8s} {'ratio':>6s} "
+        f"{'peak MiB':>9s} {'ratio':>6s} {'above imports':>14s} {'ratio':>6s}"
+    )
+    print(header)
+    for name in dict.fromkeys([*times, *builds]):
+        row = f"{name:20s} "
+        for kind in ("fit", "predict"):
+            if f"{kind}_s" in times.get(name, {}):
+                m, lo, hi = times[name][f"{kind}_s"]
+                ratio = times[name][f"{kind}_ratio"][0]
+                row += f"{m:7.3f} ({lo:.3f}, {hi:.3f}) {ratio:6.3f} "
+            else:
+                row += f"{'-':>24s} {'-':>6s} "
+        if name in builds:
+            b = builds[name]
+            row += (
+                f"{b['build_s'][0]:8.2f} {b['build_ratio']:6.3f} "
+                f"{b['peak_mib']:9.0f} {b['peak_ratio']:6.3f} "
+                f"{b['peak_above_imports_mib']:14.0f} "
+                f"{b['peak_above_imports_ratio']:6.3f}"
+            )
+        print(row)
+    print(
+        "time ratios: median over rounds of the ratio within a round; build and "
+        "memory ratios: ratio of medians; all against stock (inference variants "
+        "against stock_inference)"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synapse", choices=sorted(SYNAPSES), default="lowpass")
+    parser.add_argument("--neuron-type", choices=sorted(NEURON_TYPES), default="lif")
+    parser.add_argument("--ensembles", type=int, default=3)
+    parser.add_argument("--neurons", type=int, default=500)
+    parser.add_argument("--dimensions", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--minibatch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=15, help="timing rounds")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="build processes per variant (0: none)"
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=sorted(VARIANTS),
+        default=list(VARIANTS),
+        help="variants to measure (stock and stock_inference are always added)",
+    )
+    parser.add_argument("--output", default="results/cost.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--frozen-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        measure_one(args)
+        return
+
+    names = list(dict.fromkeys(["stock", "stock_inference", *args.variants]))
+    x, y = data(args)
+    with tempfile.TemporaryDirectory() as frozen_dir:
+        frozen = {}
+        for name in names:
+            source = VARIANTS[name].get("frozen_from")
+            if source is not None:
+                frozen[name] = frozen_network(args, source, x, y)
+                Path(frozen_dir, f"{name}.pkl").write_bytes(pickle.dumps(frozen[name]))
+        times = measure_times(args, names, frozen, x, y)
+        builds = {}
+        if args.repeats > 0:
+            builds = measure_builds(args, [*names, EXTENSION_OFF], frozen_dir)
+    print_table(args, times, builds)
+    write(
+        {
+            "machine": machine(),
+            "settings": vars(args),
+            "times": times,
+            "builds": builds,
+        },
+        args.output,
+    )
+
+
+if __name__ == "__main__":
+    main()
