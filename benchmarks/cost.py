@@ -20,10 +20,13 @@ variants:
 
 Time: all variants are built in one process and measured in interleaved rounds
 (in a new random order each round, after one warm-up round), so that load from
-other processes hits them alike. Reported per variant: median (min, max) time of
-one ``fit`` epoch and of one ``predict`` call, and the ratio to stock, as the
-median over rounds of the ratio measured within each round (inference variants
-against ``stock_inference``).
+other processes hits them alike. Reported per variant: median (min, max)
+wall-clock time of one ``fit`` epoch and of one ``predict`` call, and the ratio to
+stock, as the median over rounds of the ratio measured within each round
+(inference variants against ``stock_inference``), both of wall-clock time and of
+the process's CPU time (all threads). On a shared machine the CPU-time ratio is
+the steadier measure of the work done: it does not count time spent waiting for
+a core.
 
 Build time and peak memory: each variant is built and run (one ``fit`` epoch,
 one ``predict``) in a fresh Python process, ``--repeats`` times, interleaved.
@@ -189,33 +192,32 @@ def measure_times(args, names, frozen, x, y):
         sims[name] = simulator(nets[name], args, spec.get("inference_only", False))
         if not spec.get("inference_only"):
             compile_for_training(sims[name])
-    fit_times = {n: [] for n in names if not VARIANTS[n].get("inference_only")}
-    predict_times = {n: [] for n in names}
+    # (kind, clock) -> variant -> seconds per round
+    times = {
+        (kind, clock): {} for kind in ("fit", "predict") for clock in ("wall", "cpu")
+    }
     order_rng = np.random.RandomState(1)
     for round_ in range(args.rounds + 1):  # round 0: warm-up
         for name in order_rng.permutation(names):
-            if name in fit_times:
-                start = time.perf_counter()
-                fit(sims[name], nets[name], x, y)
+            calls = [("predict", predict)]
+            if not VARIANTS[name].get("inference_only"):
+                calls.insert(0, ("fit", lambda *a: fit(*a, y)))
+            for kind, call in calls:
+                wall, cpu = time.perf_counter(), time.process_time()
+                call(sims[name], nets[name], x)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 if round_ > 0:
-                    fit_times[name].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            predict(sims[name], nets[name], x)
-            if round_ > 0:
-                predict_times[name].append(time.perf_counter() - start)
+                    times[kind, "wall"].setdefault(name, []).append(wall)
+                    times[kind, "cpu"].setdefault(name, []).append(cpu)
     for sim in sims.values():
         sim.close()
 
-    results = {}
-    for name in names:
-        ref = reference(name)
-        entry = {}
-        for kind, times in (("fit", fit_times), ("predict", predict_times)):
-            if name in times:
-                ratios = np.divide(times[name], times[ref])
-                entry[f"{kind}_s"] = median_min_max(times[name])
-                entry[f"{kind}_ratio"] = median_min_max(ratios)
-        results[name] = entry
+    results = {name: {} for name in names}
+    for (kind, clock), per_variant in times.items():
+        for name, seconds in per_variant.items():
+            ratios = np.divide(seconds, per_variant[reference(name)])
+            results[name][f"{kind}_{clock}_s"] = median_min_max(seconds)
+            results[name][f"{kind}_{clock}_ratio"] = median_min_max(ratios)
     return results
 
 
@@ -293,7 +295,7 @@ def measure_builds(args, names, frozen_dir):
         results[name] = {
             "build_s": median_min_max([r["build_s"] for r in records[name]]),
             "build_ratio": median(name, "build_s") / median(ref, "build_s"),
-            "peak_mib": median(name, "peak_kib") / 1024,
+            "peak_mib": median_min_max([r["peak_kib"] / 1024 for r in records[name]]),
             "peak_ratio": median(name, "peak_kib") / median(ref, "peak_kib"),
             "peak_above_imports_mib": float(np.median(above)) / 1024,
             "peak_above_imports_ratio": float(np.median(above) / np.median(ref_above)),
@@ -328,34 +330,45 @@ def print_table(args, times, builds):
         f"{args.rounds} timing rounds, {args.repeats} build processes per variant; "
         f"{os.cpu_count()} CPUs"
     )
-    header = (
-        f"{'variant':20s} {'fit epoch s (min, max)':>24s} {'ratio':>6s} "
-        f"{'predict s (min, max)':>24s} {'ratio':>6s} {'build s':>8s} {'ratio':>6s} "
-        f"{'peak MiB':>9s} {'ratio':>6s} {'above imports':>14s} {'ratio':>6s}"
+    print(
+        f"{'variant':20s} {'fit epoch s (min, max)':>24s} {'wall':>6s} {'CPU':>6s} "
+        f"{'predict s (min, max)':>24s} {'wall':>6s} {'CPU':>6s}"
     )
-    print(header)
-    for name in dict.fromkeys([*times, *builds]):
+    for name, entry in times.items():
         row = f"{name:20s} "
         for kind in ("fit", "predict"):
-            if f"{kind}_s" in times.get(name, {}):
-                m, lo, hi = times[name][f"{kind}_s"]
-                ratio = times[name][f"{kind}_ratio"][0]
-                row += f"{m:7.3f} ({lo:.3f}, {hi:.3f}) {ratio:6.3f} "
+            if f"{kind}_wall_s" in entry:
+                m, lo, hi = entry[f"{kind}_wall_s"]
+                row += f"{m:7.3f} ({lo:.3f}, {hi:.3f}) "
+                row += f"{entry[f'{kind}_wall_ratio'][0]:6.3f} "
+                row += f"{entry[f'{kind}_cpu_ratio'][0]:6.3f} "
             else:
-                row += f"{'-':>24s} {'-':>6s} "
-        if name in builds:
-            b = builds[name]
-            row += (
-                f"{b['build_s'][0]:8.2f} {b['build_ratio']:6.3f} "
-                f"{b['peak_mib']:9.0f} {b['peak_ratio']:6.3f} "
-                f"{b['peak_above_imports_mib']:14.0f} "
-                f"{b['peak_above_imports_ratio']:6.3f}"
-            )
+                row += f"{'-':>24s} {'-':>6s} {'-':>6s} "
         print(row)
     print(
-        "time ratios: median over rounds of the ratio within a round; build and "
-        "memory ratios: ratio of medians; all against stock (inference variants "
-        "against stock_inference)"
+        "seconds: wall-clock medians; ratios: median over rounds of the ratio within "
+        "a round, of wall-clock and of process CPU time, against stock (inference "
+        "variants against stock_inference)"
+    )
+    if not builds:
+        return
+    print(
+        f"\n{'variant':20s} {'build s (min, max)':>20s} {'ratio':>6s} "
+        f"{'peak MiB (min, max)':>20s} {'ratio':>6s} {'above imports':>14s} "
+        f"{'ratio':>6s}"
+    )
+    for name, b in builds.items():
+        m, lo, hi = b["build_s"]
+        row = f"{name:20s} {m:6.2f} ({lo:.2f}, {hi:.2f}) {b['build_ratio']:6.3f} "
+        m, lo, hi = b["peak_mib"]
+        row += f"{m:6.0f} ({lo:4.0f}, {hi:4.0f}) {b['peak_ratio']:6.3f} "
+        row += f"{b['peak_above_imports_mib']:14.0f} "
+        row += f"{b['peak_above_imports_ratio']:6.3f}"
+        print(row)
+    print(
+        "medians over fresh processes, ratios of medians, against stock (inference "
+        "variants against stock_inference); above imports: peak minus the "
+        "process's memory after its imports"
     )
 
 
