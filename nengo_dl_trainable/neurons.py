@@ -29,7 +29,6 @@ By default one value is shared by all neurons of an ensemble. `PerNeuron` gives 
 neuron type one value per neuron; trained, each neuron learns its own value.
 """
 
-import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -303,44 +302,39 @@ class PerNeuron(NeuronType):
         return self.base_type.make_state(n_neurons, rng=rng, dtype=dtype)
 
     def _groups(self, n_neurons):
-        """Yield ``(neuron_type, mask)`` per distinct set of parameter values."""
+        """Yield ``(neuron_type, index)`` per distinct set of parameter values.
+
+        ``index`` selects the group's neurons: a boolean mask, or ``slice(None)``
+        when all neurons share their values (a view, not a copy, of per-neuron
+        arrays such as the rates at every eval point that Nengo's build solves
+        decoders from).
+        """
         names = NEURON_PARAMETERS[type(self.base_type)]
         table = np.stack([self.parameter(n, n_neurons) for n in names], axis=1)
         rows, which = np.unique(table, axis=0, return_inverse=True)
         for i, row in enumerate(rows):
             yield (
                 _copy(self.base_type, **dict(zip(names, row, strict=True))),
-                which == i,
+                slice(None) if len(rows) == 1 else which == i,
             )
-
-    def _uniform_type(self, n_neurons):
-        """``base_type`` with the values of all neurons, if they all share them."""
-        groups = list(itertools.islice(self._groups(n_neurons), 2))
-        return groups[0][0] if len(groups) == 1 else None
 
     def gain_bias(self, max_rates, intercepts):
         max_rates = np.array(max_rates, dtype=float, ndmin=1)
         intercepts = np.array(intercepts, dtype=float, ndmin=1)
-        uniform = self._uniform_type(max_rates.size)
-        if uniform is not None:
-            return uniform.gain_bias(max_rates, intercepts)
         gain, bias = np.zeros_like(max_rates), np.zeros_like(max_rates)
-        for neuron_type, mask in self._groups(max_rates.size):
-            gain[mask], bias[mask] = neuron_type.gain_bias(
-                max_rates[mask], intercepts[mask]
+        for neuron_type, index in self._groups(max_rates.size):
+            gain[index], bias[index] = neuron_type.gain_bias(
+                max_rates[index], intercepts[index]
             )
         return gain, bias
 
     def max_rates_intercepts(self, gain, bias):
         gain = np.array(gain, dtype=float, ndmin=1)
         bias = np.array(bias, dtype=float, ndmin=1)
-        uniform = self._uniform_type(gain.size)
-        if uniform is not None:
-            return uniform.max_rates_intercepts(gain, bias)
         max_rates, intercepts = np.zeros_like(gain), np.zeros_like(gain)
-        for neuron_type, mask in self._groups(gain.size):
-            max_rates[mask], intercepts[mask] = neuron_type.max_rates_intercepts(
-                gain[mask], bias[mask]
+        for neuron_type, index in self._groups(gain.size):
+            max_rates[index], intercepts[index] = neuron_type.max_rates_intercepts(
+                gain[index], bias[index]
             )
         return max_rates, intercepts
 
@@ -348,14 +342,10 @@ class PerNeuron(NeuronType):
         gain = np.array(gain, dtype=float, ndmin=1)
         bias = np.array(bias, dtype=float, ndmin=1)
         x = np.array(x, dtype=float, ndmin=1)
-        # build time: Nengo solves decoders from the rates at every eval point
-        uniform = self._uniform_type(gain.size)
-        if uniform is not None:
-            return uniform.rates(x, gain, bias)
         out = np.zeros(self.current(x, gain, bias).shape)
-        for neuron_type, mask in self._groups(gain.size):
-            x_group = x[:, mask] if x.ndim == 2 else x
-            out[:, mask] = neuron_type.rates(x_group, gain[mask], bias[mask])
+        for neuron_type, index in self._groups(gain.size):
+            x_group = x[:, index] if x.ndim == 2 else x
+            out[:, index] = neuron_type.rates(x_group, gain[index], bias[index])
         return out
 
     def step(self, dt, J, output, **state):
