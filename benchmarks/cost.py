@@ -226,14 +226,10 @@ def measure_one(args):
     name = args.child
     x, y = data(args)
     after_imports_kib = memory_kib("VmRSS")
-    if name == EXTENSION_OFF:
-        spec = {}
-        net = build_network(args)
-    elif "frozen_from" in VARIANTS[name]:
-        spec = VARIANTS[name]
+    spec = VARIANTS.get(name, {})  # EXTENSION_OFF builds stock
+    if "frozen_from" in spec:
         net = pickle.loads(Path(args.frozen_dir, f"{name}.pkl").read_bytes())
     else:
-        spec = VARIANTS[name]
         net = build_network(args, **spec)
     start = time.perf_counter()
     sim = simulator(net, args, spec.get("inference_only", False))
