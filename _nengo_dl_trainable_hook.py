@@ -34,6 +34,8 @@ class _ActivatingLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        # from here on nengo_dl is imported (or failed to import): one shot
+        uninstall()
         self._loader.exec_module(module)
         importlib.import_module("nengo_dl_trainable")
 
@@ -48,9 +50,11 @@ class NengoDLImportHook(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname != "nengo_dl":
             return None
-        # one shot: from here on nengo_dl is imported (or failed to import)
-        uninstall()
+        # stays installed until the module is executed: a lookup alone
+        # (``importlib.util.find_spec``) must not disarm it
         for finder in sys.meta_path:
+            if isinstance(finder, NengoDLImportHook):
+                continue
             find_spec = getattr(finder, "find_spec", None)
             spec = None if find_spec is None else find_spec(fullname, path, target)
             if spec is not None:

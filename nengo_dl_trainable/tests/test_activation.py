@@ -47,14 +47,15 @@ def test_plain_import_nengo_dl_activates():
         from nengo_dl import trainable_params
         import nengo_dl.trainable_params as by_module_path
         import nengo_dl_trainable
-        from nengo_dl.builder import Builder, NengoBuilder
+        from nengo_dl.builder import Builder
+        from nengo_dl_trainable._nengo_dl import BUILD_FUNCTIONS
         from nengo_dl_trainable.operators import SimTrainableLowpass
         import nengo
         print(json.dumps({
             "alias": trainable_params is nengo_dl_trainable,
             "module_path": by_module_path is nengo_dl_trainable,
             "builder": SimTrainableLowpass in Builder.builders,
-            "build_function": nengo.Connection in NengoBuilder.builders,
+            "build_function": nengo.Connection in BUILD_FUNCTIONS,
             "wrapped": (
                 nengo_dl.configure_settings is nengo_dl_trainable.configure_settings
             ),
@@ -63,6 +64,23 @@ def test_plain_import_nengo_dl_activates():
     )
     assert state == dict.fromkeys(state, True)
     assert len(state) == 5
+
+
+def test_find_spec_before_import_keeps_hook():
+    """Looking nengo_dl up (as tools and plugins do) must not disarm the hook."""
+    state = run_python(
+        """
+        import importlib.util, json, sys
+        spec = importlib.util.find_spec("nengo_dl")
+        import nengo_dl
+        print(json.dumps({
+            "found": spec is not None,
+            "loaded": "nengo_dl_trainable" in sys.modules,
+            "attribute": hasattr(nengo_dl, "trainable_params"),
+        }))
+        """
+    )
+    assert state == {"found": True, "loaded": True, "attribute": True}
 
 
 def test_no_cost_without_nengo_dl():
