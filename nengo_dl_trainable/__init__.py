@@ -11,6 +11,7 @@ A network selects what trains through the ``trainable_params`` config parameter:
 
 Training (`nengo_dl.Simulator.fit`), saving (``save_params``/``load_params``) and
 freezing (``freeze_params``) work unchanged; frozen networks run in core Nengo.
+`summary` (and `parameter_info`) show what trains and its current values.
 """
 
 from nengo_dl_trainable import _nengo_dl
@@ -26,11 +27,18 @@ from nengo_dl_trainable import (  # noqa: E402
 )
 from nengo_dl_trainable._nengo_dl import configure_settings  # noqa: E402
 from nengo_dl_trainable.config import (  # noqa: E402
+    STOCK,
     TrainableParamsError,
     TrainableParamsParam,
+    TrainableParamsWarning,
 )
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
 from nengo_dl_trainable.neurons import PerNeuron  # noqa: E402
+from nengo_dl_trainable.report import (  # noqa: E402
+    ParameterInfo,
+    parameter_info,
+    summary,
+)
 from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass  # noqa: E402
 
 synapse_builders.register_build_function()
@@ -41,10 +49,15 @@ _nengo_dl.apply()
 __all__ = [
     "__version__",
     "configure_settings",
+    "STOCK",
     "TrainableParamsError",
     "TrainableParamsParam",
+    "TrainableParamsWarning",
     "filter_poles",
+    "ParameterInfo",
+    "parameter_info",
     "PerNeuron",
+    "summary",
     "VectorAlpha",
     "VectorLowpass",
     "time_constants",

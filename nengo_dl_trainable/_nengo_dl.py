@@ -5,9 +5,17 @@ for NengoDL-only build functions (`nengo_dl.builder.NengoBuilder`); this package
 uses those as they are. A few behaviours have no extension point, and are wrapped
 here, each as narrowly as possible:
 
+``NengoBuilder.build``
+    Objects of the classes this package builds (`register_build_function`) go
+    straight to its build function. NengoDL's own dispatch would, on any
+    ``BuildError`` raised inside it, build the object a second time with core
+    Nengo's function on top of the half-built first attempt (which, for one,
+    drops a connection's learning rule with only a warning). This package's
+    functions call core Nengo's themselves, so the retry could only do harm.
 ``TensorGraph.mark_signals``
     After NengoDL marks weights, encoders and biases, apply ``trainable_params``
-    to them and mark this package's parameter signals.
+    to them and mark this package's parameter signals; then warn once about what
+    class or network defaults had to skip.
 ``TensorGraph.call``
     Give operator builders access to the parameter variables in ``build_pre``, so
     that coefficients depending only on parameters are computed once per run,
@@ -16,6 +24,14 @@ here, each as narrowly as possible:
     Also return the learned ``synapse`` of connections and ``neuron_type`` of
     ensembles, which makes the unchanged ``Simulator.freeze_params`` write them
     back into the network.
+``Simulator.fit``
+    Where the model has parameters of this package that train, add a callback
+    that warns at the end of an epoch in which one of them stopped being finite,
+    or a lowpass time constant fell into the passthrough range where it gets no
+    gradient (see `.PASSTHROUGH_TAU`).
+``graph_optimizer.transitive_planner``
+    Refuse, with an error that says what to use instead, models with this
+    package's operators: the planner's list of builder types is closed.
 ``Simulator.__init__``
     Restore Nengo's ``rc`` float precision when building fails. NengoDL sets it
     to the simulation's dtype for the build and restores it only on success, so a
@@ -39,15 +55,17 @@ import nengo_dl
 import tensorflow as tf
 from nengo import Connection
 from nengo.ensemble import Neurons
+from nengo.exceptions import BuildError
 from nengo.neurons import Direct
 from nengo.rc import rc as nengo_rc
-from nengo_dl import compat
+from nengo_dl import compat, graph_optimizer
 from nengo_dl import config as nengo_dl_config
+from nengo_dl.builder import NengoBuilder
 from nengo_dl.simulator import Simulator
 from nengo_dl.tensor_graph import TensorGraph
 
 from nengo_dl_trainable.config import configure_trainable_params, network_configs
-from nengo_dl_trainable.parameters import model_parameters
+from nengo_dl_trainable.parameters import model_parameters, report_skipped
 
 #: The NengoDL releases whose internals this module knows.
 SUPPORTED_NENGO_DL_VERSIONS = ("3.6.0",)
@@ -79,6 +97,43 @@ def _wrap(owner, name, make_wrapper):
         original = getattr(owner, name)
         _ORIGINALS[key] = original
         setattr(owner, name, functools.wraps(original)(make_wrapper(original)))
+
+
+#: This package's NengoDL-only build functions, by the class they build.
+BUILD_FUNCTIONS = {}
+
+
+def register_build_function(cls, build_function):
+    """Build objects of ``cls`` with ``build_function`` in NengoDL (idempotent).
+
+    Like registering with `nengo_dl.builder.NengoBuilder`, but without NengoDL's
+    retry with core Nengo's build function after a ``BuildError`` (see the module
+    docs): ``build_function`` must build the object completely or raise.
+
+    Parameters
+    ----------
+    cls : type
+        The class of Nengo objects (subclasses included, as in Nengo's registry).
+    build_function : callable
+        ``build_function(model, obj, *args, **kwargs)``.
+    """
+    BUILD_FUNCTIONS[cls] = build_function
+
+
+def _builder_build(build):
+    def wrapper(cls, model, obj, *args, **kwargs):
+        for obj_cls in type(obj).__mro__:
+            if obj_cls in cls.builders:
+                break  # a NengoDL registration: NengoDL's own dispatch
+            if obj_cls in BUILD_FUNCTIONS:
+                if model.has_built(obj):
+                    # what Nengo's own dispatch does
+                    warnings.warn(f"Object {obj} has already been built.")
+                    return None
+                return BUILD_FUNCTIONS[obj_cls](model, obj, *args, **kwargs)
+        return build.__func__(cls, model, obj, *args, **kwargs)
+
+    return wrapper
 
 
 def original(owner, name):
@@ -163,6 +218,7 @@ def _mark_signals(mark_signals):
                 for sig in op.all_signals:
                     if sig.base in changed:
                         sig.trainable = sig.base.trainable
+        report_skipped(self.model)
 
     return wrapper
 
@@ -233,6 +289,43 @@ def _get_nengo_params(get_nengo_params):
     return wrapper
 
 
+def _fit(fit):
+    def wrapper(self, *args, **kwargs):
+        from nengo_dl_trainable.report import ParameterCheck
+
+        # a closed simulator: NengoDL's own fit raises the right error
+        if not self.closed and any(
+            p.signal.trainable for p in model_parameters(self.model)
+        ):
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [
+                ParameterCheck(self)
+            ]
+        # bound, as NengoDL's require_open decorator expects (it names the
+        # method in its error, which an unbound call turns into a partial)
+        return fit.__get__(self, type(self))(*args, **kwargs)
+
+    return wrapper
+
+
+def _transitive_planner(planner):
+    from nengo_dl_trainable.operators import TRAINABLE_OPERATORS
+
+    def wrapper(operators):
+        ours = sorted(
+            {type(op).__name__ for op in operators if type(op) in TRAINABLE_OPERATORS}
+        )
+        if ours:
+            raise BuildError(
+                "NengoDL's transitive_planner only knows NengoDL's own operator "
+                f"types, not nengo_dl_trainable's ({', '.join(ours)}); use another "
+                "planner (the default, nengo_dl.graph_optimizer.tree_planner, or "
+                "greedy_planner)"
+            )
+        return planner(operators)
+
+    return wrapper
+
+
 def _simulator_init(init):
     def wrapper(self, *args, **kwargs):
         precision = nengo_rc.get("precision", "bits")
@@ -248,6 +341,15 @@ def _simulator_init(init):
 def apply():
     """Apply every wrap (once; later calls do nothing)."""
     check_nengo_dl_version()
+    if (NengoBuilder, "build") not in _ORIGINALS:
+        # a classmethod: wrap the function, re-bind as classmethod
+        build = NengoBuilder.__dict__["build"]
+        _ORIGINALS[(NengoBuilder, "build")] = build
+        NengoBuilder.build = classmethod(
+            functools.wraps(build.__func__)(_builder_build(build))
+        )
+    _wrap(graph_optimizer, "transitive_planner", _transitive_planner)
+    _wrap(Simulator, "fit", _fit)
     _wrap(TensorGraph, "mark_signals", _mark_signals)
     _wrap(TensorGraph, "call", _call)
     _wrap(Simulator, "get_nengo_params", _get_nengo_params)

@@ -19,23 +19,34 @@ Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
 Resolution rules
 ----------------
 The value for an object is looked up in the config of every network that contains
-it, from the top-level network down; a lower level overrides a higher one. Within
-one network config, a value set on the object overrides a value set on its class.
-NengoDL's own ``trainable`` flag takes part in the same lookup: at each level the
-most specific setting wins (object ``trainable_params``, then object ``trainable``,
-then class ``trainable_params``, then class ``trainable``).
+it. NengoDL's own ``trainable`` flag takes part in the same lookup.
 
+- A setting on the object itself (``net.config[obj]``) always beats a class or
+  network default (``net.config[nengo.Connection]``, or
+  ``configure_settings(trainable_params=...)``), wherever the two are set. Among
+  settings of the same rank the innermost network wins, and at one network
+  ``trainable_params`` beats ``trainable``.
 - Where the winning setting is a ``trainable_params`` value, that set is the whole
-  answer for the object: exactly the attributes named are trained.
+  answer for the object: exactly the attributes named are trained. The name
+  ``"stock"`` stands for what NengoDL trains by default (``"weights"`` on
+  connections, ``"encoders"`` and ``"bias"`` on ensembles, ``"bias"`` on neurons),
+  so ``{"stock", "synapse"}`` trains the synapses in addition.
 - Where the winning setting is ``trainable`` (or nothing is set), NengoDL decides
   as it always has: weights, encoders and biases follow ``trainable``, and no
   synapse or neuron-type parameter trains.
 - Names set on an object must all apply to it: ``"weights"`` on a connection
-  without weights, or ``"synapse"`` on one with ``synapse=None``, is an error.
-  Names set as a class or network default apply wherever the object has the
-  attribute, so a default of ``{"weights", "synapse"}`` skips those connections.
+  without weights, ``"synapse"`` on a ``Triangle`` synapse or ``"neuron_type"`` on
+  ``Izhikevich`` neurons is an error naming the object. Names set as a class or
+  network default apply wherever they can: objects without the attribute are
+  passed over silently, and attributes that cannot train (an unsupported synapse
+  or neuron type, an unstable filter, a parameter that starts at 0) are skipped
+  and listed in one `.TrainableParamsWarning` when the simulator is built (and in
+  `nengo_dl_trainable.summary`).
 - Neurons without a setting of their own take their ensemble's answer for
-  ``"bias"`` and ``"neuron_type"``, as NengoDL does for ``trainable``.
+  ``"bias"`` and ``"neuron_type"``, as NengoDL does for ``trainable``; a setting
+  on the ensemble object beats a class default on the neurons. Where the neurons'
+  own setting leaves out a name that their ensemble's own setting selects for
+  them, the build raises an error naming both.
 - With ``inference_only=True`` nothing trains; configured parameters are
   computed from their current values as constants.
 """
@@ -44,10 +55,12 @@ import difflib
 import numbers
 import weakref
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from nengo import Connection, Ensemble, Network
 from nengo.ensemble import Neurons
 from nengo.exceptions import ConfigError, NetworkContextError, ValidationError
+from nengo.neurons import Direct
 from nengo.params import Parameter
 from nengo_dl import compat
 
@@ -63,6 +76,16 @@ VALID_NAMES = {
 
 #: Names that may be followed by ``.<param>`` to select one parameter.
 PARAMETRIZED_NAMES = ("synapse", "neuron_type")
+
+#: The name that stands for what NengoDL trains by default on each class.
+STOCK = "stock"
+
+#: What `STOCK` stands for on each class.
+STOCK_NAMES = {
+    Connection: ("weights",),
+    Ensemble: ("encoders", "bias"),
+    Neurons: ("bias",),
+}
 
 
 class TrainableParamsError(ValidationError):
@@ -80,9 +103,17 @@ class TrainableParamsError(ValidationError):
         return self.args[0] if self.obj is None else f"{self.obj}: {self.args[0]}"
 
 
+class TrainableParamsWarning(UserWarning):
+    """Names given as a class or network default that some objects cannot train.
+
+    Issued once per simulator build, listing every object and attribute skipped
+    and why (`nengo_dl_trainable.summary` lists them too).
+    """
+
+
 def _candidates(kinds):
     """Every valid name (with ``.<param>`` forms) for the given classes."""
-    names = []
+    names = [STOCK]
     for kind in kinds:
         for base in VALID_NAMES[kind]:
             for name in (
@@ -95,6 +126,8 @@ def _candidates(kinds):
 
 def _applies(name, kind):
     """Whether ``name`` is a valid attribute name for objects of class ``kind``."""
+    if name == STOCK:
+        return True
     base, dot, param = name.partition(".")
     return (
         base in VALID_NAMES[kind]
@@ -292,8 +325,32 @@ def _level_values(config, obj, name):
     return instance_value, class_value
 
 
+@dataclass(frozen=True)
+class Setting:
+    """The config setting that decides what an object trains.
+
+    Attributes
+    ----------
+    kind : str
+        ``"trainable_params"`` (``value`` a frozenset of names) or ``"trainable"``
+        (NengoDL's flag; ``value`` a bool).
+    value : frozenset of str or bool
+        The setting's value.
+    on_object : bool
+        Whether it was set on the object itself rather than as a class or
+        network default.
+    where : str
+        Where it was set, for messages (e.g. ``"config[<Ensemble 'a'>]"``).
+    """
+
+    kind: str
+    value: object
+    on_object: bool
+    where: str
+
+
 def resolve_setting(configs, obj):
-    """Find the setting that decides what ``obj`` trains.
+    """Find the setting that decides what ``obj`` trains (its own, not inherited).
 
     Parameters
     ----------
@@ -304,27 +361,101 @@ def resolve_setting(configs, obj):
 
     Returns
     -------
-    tuple or None
-        ``(kind, value, on_object)`` for the winning setting (see the module docs
-        for the order): ``kind`` is ``"trainable_params"`` (``value`` a frozenset)
-        or ``"trainable"`` (``value`` a bool), and ``on_object`` says whether it was
-        set on the object itself rather than on its class. None if neither is set
-        anywhere.
+    Setting or None
+        The winning setting (see the module docs for the order), or None if
+        neither ``trainable_params`` nor ``trainable`` is set anywhere.
     """
-    result = None
-    for config in configs:
+    on_object = on_class = None
+    for config in configs:  # a lower network replaces a higher one's setting
         params_inst, params_cls = _level_values(config, obj, PARAM_NAME)
         flag_inst, flag_cls = _level_values(config, obj, "trainable")
-        for kind, value, on_object in (
-            (PARAM_NAME, params_inst, True),
-            ("trainable", flag_inst, True),
-            (PARAM_NAME, params_cls, False),
-            ("trainable", flag_cls, False),
-        ):
-            if value is not None:
-                result = (kind, value, on_object)
-                break
-    return result
+        if params_inst is not None:
+            on_object = Setting(PARAM_NAME, params_inst, True, f"config[{obj}]")
+        elif flag_inst is not None:
+            on_object = Setting("trainable", flag_inst, True, f"config[{obj}]")
+        where = f"config[{type(obj).__name__}]"
+        if params_cls is not None:
+            on_class = Setting(PARAM_NAME, params_cls, False, where)
+        elif flag_cls is not None:
+            on_class = Setting("trainable", flag_cls, False, where)
+    return on_object or on_class
+
+
+class SelectedNames(frozenset):
+    """The attribute names selected for an object, and whether it set them itself.
+
+    A frozenset of names, with ``"stock"`` expanded, plus:
+
+    Attributes
+    ----------
+    explicit : bool
+        True if the names come from a setting on the object (or, for neurons,
+        on their ensemble): every name must then apply. False for a class or
+        network default, whose names apply only where they can.
+    """
+
+    def __new__(cls, names=(), explicit=False):
+        self = super().__new__(cls, names)
+        self.explicit = explicit
+        return self
+
+    def __repr__(self):
+        return f"SelectedNames({set(self) or '{}'}, explicit={self.explicit})"
+
+
+def _expand_stock(names, obj):
+    """Replace `STOCK` by the names it stands for on ``obj`` (those it has)."""
+    if STOCK not in names:
+        return frozenset(names)
+    stock = {n for n in STOCK_NAMES[type(obj)] if _has_attribute(obj, n)}
+    return frozenset(names - {STOCK}) | stock
+
+
+def _covers(names, name):
+    """Whether ``names`` selects ``name`` (``"neuron_type"`` covers its params)."""
+    return name in names or name.partition(".")[0] in names
+
+
+def _neurons_setting(configs, neurons):
+    """The setting deciding for an ensemble's neurons, with the ensemble's rank.
+
+    Raises if the neurons' own setting leaves out a name that the ensemble's own
+    setting selects for them (an explicit setting must never lose silently).
+    """
+    own = resolve_setting(configs, neurons)
+    ens = resolve_setting(configs, neurons.ensemble)
+    inherited = ens
+    if ens is not None and ens.kind == PARAM_NAME:
+        # an ensemble's "encoders" is not the neurons' business
+        inherited = Setting(
+            PARAM_NAME, ens.value - {"encoders"}, ens.on_object, ens.where
+        )
+    if own is not None and own.on_object:
+        if inherited is not None and inherited.on_object:
+            _check_neurons_agree(neurons, own, inherited)
+        return own
+    if inherited is not None and inherited.on_object:
+        return inherited
+    return own if own is not None else inherited
+
+
+def _check_neurons_agree(neurons, own, inherited):
+    if inherited.kind != PARAM_NAME:
+        return
+    wanted = _expand_stock(inherited.value, neurons)
+    if own.kind == PARAM_NAME:
+        granted = _expand_stock(own.value, neurons)
+    else:
+        granted = {"bias"} if own.value else set()
+    lost = sorted(n for n in wanted if not _covers(granted, n))
+    if lost:
+        raise TrainableParamsError(
+            f"{inherited.where} selects {lost} for the ensemble's neurons, but the "
+            f"neurons' own {own.where} = {own.value!r} leaves "
+            f"{'it' if len(lost) == 1 else 'them'} out, and the neurons' own setting "
+            "decides for them. Set these names in one of the two places only.",
+            obj=neurons,
+        )
 
 
 def selected_attributes(configs, obj):
@@ -339,23 +470,28 @@ def selected_attributes(configs, obj):
 
     Returns
     -------
-    frozenset of str or None
+    SelectedNames or None
         The selected names, or None if ``trainable_params`` does not decide for
-        this object (NengoDL's stock rules apply).
+        this object (NengoDL's stock rules apply). Names from a class or network
+        default are left out where the object lacks the attribute entirely (a
+        connection without weights or synapse, the bias of ``Direct`` neurons).
+
+    Raises
+    ------
+    TrainableParamsError
+        If an ensemble's own setting and its neurons' own setting contradict
+        each other.
     """
-    setting = resolve_setting(configs, obj)
-    if isinstance(obj, Neurons) and setting is None:
-        setting = resolve_setting(configs, obj.ensemble)
-        if setting is not None and setting[0] == PARAM_NAME:
-            # an ensemble's "encoders" is not the neurons' business
-            setting = (PARAM_NAME, setting[1] - {"encoders"}, setting[2])
-    if setting is None or setting[0] != PARAM_NAME:
+    if isinstance(obj, Neurons):
+        setting = _neurons_setting(configs, obj)
+    else:
+        setting = resolve_setting(configs, obj)
+    if setting is None or setting.kind != PARAM_NAME:
         return None
-    kind, names, on_object = setting
-    if not on_object:
-        # a class or network default applies where the object has the attribute
+    names = _expand_stock(setting.value, obj)
+    if not setting.on_object:
         names = frozenset(n for n in names if _has_attribute(obj, n))
-    return names
+    return SelectedNames(names, explicit=setting.on_object)
 
 
 def _has_attribute(obj, name):
@@ -365,6 +501,9 @@ def _has_attribute(obj, name):
         return compat.conn_has_weights(obj)
     if base == "synapse":
         return obj.synapse is not None
+    if base == "bias":
+        ens = obj.ensemble if isinstance(obj, Neurons) else obj
+        return not isinstance(ens.neuron_type, Direct)
     return True
 
 
@@ -400,31 +539,28 @@ def selected_parameters(names, prefix, available):
 
     Returns
     -------
-    tuple of str
+    chosen : tuple of str
         The selected parameters, in the order of ``available``.
-
-    Raises
-    ------
-    TrainableParamsError
-        If a ``"<prefix>.<param>"`` name is not in ``available``.
+    unknown : dict of str: str
+        Each ``"<prefix>.<param>"`` name whose parameter is not in ``available``,
+        with a message saying so.
     """
     if not names:
-        return ()
+        return (), {}
     if prefix in names:
-        return tuple(available)
-    chosen = []
+        return tuple(available), {}
+    chosen, unknown = [], {}
     for name in sorted(names):
         base, _, param = name.partition(".")
         if base != prefix or not param:
             continue
-        if param not in available:
-            raise TrainableParamsError(
-                unknown_name_message(
-                    name, [f"{prefix}.{p}" for p in available], f"this {prefix}"
-                )
+        if param in available:
+            chosen.append(param)
+        else:
+            unknown[name] = unknown_name_message(
+                name, [f"{prefix}.{p}" for p in available], f"this {prefix}"
             )
-        chosen.append(param)
-    return tuple(p for p in available if p in chosen)
+    return tuple(p for p in available if p in chosen), unknown
 
 
 class NetworkConfigs:

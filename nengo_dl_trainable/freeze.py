@@ -6,15 +6,15 @@ network, as ordinary `~nengo.Lowpass`, `~nengo.Alpha`, `~nengo.LinearFilter` or
 neuron-type objects that core Nengo and every other backend run.
 """
 
-import warnings
 from collections import defaultdict
 
 import numpy as np
-import tensorflow as tf
 from nengo.synapses import LinearFilter
 from nengo.utils.filter_design import cont2discrete, tf2ss
 
+from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.parameters import model_parameters
+from nengo_dl_trainable.report import read_signal_values
 
 
 def learned_objects(sim, objs, prefix):
@@ -35,6 +35,11 @@ def learned_objects(sim, objs, prefix):
         Maps each object with at least one parameter under ``prefix`` that was
         trainable in ``sim`` to an ordinary Nengo synapse or neuron type holding
         the learned values.
+
+    Raises
+    ------
+    TrainableParamsError
+        If a trained value is not finite (naming the object and parameter).
     """
     wanted = set(objs)
     groups = defaultdict(list)
@@ -50,19 +55,19 @@ def learned_objects(sim, objs, prefix):
         return {}
 
     flat = [p for params in groups.values() for p in params]
-    if sim.closed:
-        warnings.warn(
-            "Checking parameters after simulator is closed; cannot fetch live "
-            "values, so the initial values will be returned."
-        )
-        values = [p.signal.initial_value for p in flat]
-    else:
-        tensors = [sim.tensor_graph.get_tensor(p.signal) for p in flat]
-        values = tf.keras.backend.batch_get_value(tensors)
+    values = read_signal_values(sim, [p.signal for p in flat])
     value_of = {
         id(p): np.asarray(v, dtype=np.float64)
         for p, v in zip(flat, values, strict=True)
     }
+    for p in flat:
+        if p.signal.trainable and not np.all(np.isfinite(value_of[id(p)])):
+            raise TrainableParamsError(
+                f"{p.name} is not finite ({value_of[id(p)]}), so there is no "
+                "learned value to write back; training diverged (try a lower "
+                "learning rate, and restore the parameters with load_params)",
+                obj=p.obj,
+            )
 
     # only the trained values: the rest stay exactly as in the original object
     return {

@@ -17,13 +17,16 @@ import tensorflow as tf
 from nengo import Ensemble
 from nengo import builder as nengo_builder
 from nengo.builder.neurons import SimNeurons
-from nengo.exceptions import ValidationError
+from nengo.exceptions import BuildError, ValidationError
 from nengo.neurons import AdaptiveLIF, AdaptiveLIFRate, Direct
-from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
+from nengo_dl.builder import Builder, OpBuilder
 from nengo_dl.neuron_builders import LIFBuilder, LIFRateBuilder, SimNeuronsBuilder
 from tensorflow.python.framework import smart_cond
 
 from nengo_dl_trainable._nengo_dl import read_parameter
+from nengo_dl_trainable._nengo_dl import (
+    register_build_function as register_build_function_for,
+)
 from nengo_dl_trainable.config import (
     TrainableParamsError,
     names_with_prefix,
@@ -31,19 +34,39 @@ from nengo_dl_trainable.config import (
     selected_parameters,
 )
 from nengo_dl_trainable.neurons import (
-    PerNeuron,
+    has_per_neuron_values,
+    invalid_starts,
     neuron_parameterization,
     trainable_parameters,
 )
 from nengo_dl_trainable.operators import SimTrainableNeurons
-from nengo_dl_trainable.parameters import add_parameters
+from nengo_dl_trainable.parameters import add_parameters, refuse_or_skip
 from nengo_dl_trainable.synapse_builders import element_rows
 
 
-def _has_per_neuron_values(neuron_type):
-    return isinstance(neuron_type, PerNeuron) or isinstance(
-        getattr(neuron_type, "base_type", None), PerNeuron
-    )
+def _check_bias(configs, ens):
+    for obj in (ens, ens.neurons):
+        names = configs.selected_attributes(obj)
+        if names and "bias" in names and isinstance(ens.neuron_type, Direct):
+            raise TrainableParamsError(
+                "'bias' is selected, but Direct neurons have no bias", obj=obj
+            )
+
+
+def _selected_neuron_parameters(model, ens, names):
+    """The neuron-type parameters to train (what cannot train is refused/skipped)."""
+    try:
+        available = trainable_parameters(ens.neuron_type)
+    except TrainableParamsError as e:
+        refuse_or_skip(model, ens.neurons, names, "neuron_type", e.args[0])
+        return ()
+    selected, unknown = selected_parameters(names, "neuron_type", available)
+    for name, reason in unknown.items():
+        refuse_or_skip(model, ens.neurons, names, name, reason)
+    invalid = invalid_starts(ens.neuron_type, ens.n_neurons, selected)
+    for name, reason in invalid.items():
+        refuse_or_skip(model, ens.neurons, names, f"neuron_type.{name}", reason)
+    return tuple(name for name in selected if name not in invalid)
 
 
 def build_ensemble(model, ens):
@@ -57,19 +80,14 @@ def build_ensemble(model, ens):
         The ensemble.
     """
     configs = network_configs(model)
-    for obj in (ens, ens.neurons):
-        names = configs.selected_attributes(obj) or ()
-        if "bias" in names and isinstance(ens.neuron_type, Direct):
-            raise TrainableParamsError(
-                "'bias' is selected, but Direct neurons have no bias", obj=obj
-            )
-    names = names_with_prefix(configs.selected_attributes(ens.neurons), "neuron_type")
-    if not names and not _has_per_neuron_values(ens.neuron_type):
+    _check_bias(configs, ens)
+    names = configs.selected_attributes(ens.neurons)
+    selected = ()
+    if names_with_prefix(names, "neuron_type"):
+        selected = _selected_neuron_parameters(model, ens, names)
+    if not selected and not has_per_neuron_values(ens.neuron_type):
         return nengo_builder.Builder.build(model, ens)
     try:
-        selected = selected_parameters(
-            names, "neuron_type", trainable_parameters(ens.neuron_type)
-        )
         parameterization = neuron_parameterization(
             ens.neuron_type, ens.n_neurons, selected
         )
@@ -104,7 +122,7 @@ def build_ensemble(model, ens):
 
 def register_build_function():
     """Register the NengoDL-only Ensemble build function (idempotent)."""
-    NengoBuilder.builders[Ensemble] = build_ensemble
+    register_build_function_for(Ensemble, build_ensemble)
 
 
 def _adaptation_constants(builder, signals):
@@ -205,6 +223,15 @@ class TrainableParametersMixin:
         super().build_pre(signals, config)
         sizes = [op.J.shape[0] for op in self.ops]
         transforms = self.ops[0].parameterization.transforms
+        for name in (*transforms, *(("alpha",) if "amplitude" in transforms else ())):
+            # setting an attribute NengoDL's builder does not use would train
+            # nothing, silently: refuse a NengoDL whose builders differ
+            if not hasattr(self, name):
+                raise BuildError(
+                    f"{type(self).__name__} has no attribute {name!r} after "
+                    "NengoDL's build_pre; this NengoDL's neuron builders differ from "
+                    "those nengo_dl_trainable was written for"
+                )
         for name, transform in transforms.items():
             sigs = [op.parameters[name] for op in self.ops]
             value = read_parameter(signals, signals.combine(sigs))
@@ -247,6 +274,8 @@ class TrainableNeuronsBuilder(OpBuilder):
     def __init__(self, ops):
         super().__init__(ops)
         kind = type(ops[0].parameterization.base_type)
+        if kind not in self.IMPLEMENTATIONS:  # pragma: no cover (refused at build)
+            raise BuildError(f"no TensorFlow builder for neuron type {kind.__name__}")
         self.built_neurons = self.IMPLEMENTATIONS[kind](ops)
 
     def build_pre(self, signals, config):

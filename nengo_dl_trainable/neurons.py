@@ -113,8 +113,40 @@ def _copy(neuron_type, **changes):
 
 def _leaf(neuron_type):
     """The neuron type whose parameters `PerNeuron` may vary, and its type."""
-    base = neuron_type.base_type if isinstance(neuron_type, PerNeuron) else neuron_type
+    base = neuron_type.base_type if type(neuron_type) is PerNeuron else neuron_type
     return base, type(base)
+
+
+def is_wrapper(neuron_type):
+    """Whether ``neuron_type`` is one of `WRAPPER_TYPES` (exactly, not a subclass).
+
+    Parameters
+    ----------
+    neuron_type : `~nengo.neurons.NeuronType`
+        A neuron type.
+
+    Returns
+    -------
+    bool
+    """
+    return type(neuron_type) in WRAPPER_TYPES
+
+
+def has_per_neuron_values(neuron_type):
+    """Whether a supported neuron type holds `PerNeuron` values (maybe wrapped).
+
+    Parameters
+    ----------
+    neuron_type : `~nengo.neurons.NeuronType`
+        A neuron type.
+
+    Returns
+    -------
+    bool
+    """
+    if is_wrapper(neuron_type):
+        neuron_type = neuron_type.base_type
+    return type(neuron_type) is PerNeuron
 
 
 def trainable_parameters(neuron_type):
@@ -135,18 +167,79 @@ def trainable_parameters(neuron_type):
     TrainableParamsError
         If the neuron type has no trainable parameters.
     """
-    if isinstance(neuron_type, WRAPPER_TYPES):
+    if is_wrapper(neuron_type):
         return ("amplitude",) + tuple(
             f"base_type.{name}" for name in trainable_parameters(neuron_type.base_type)
         )
     _, kind = _leaf(neuron_type)
     if kind not in NEURON_PARAMETERS:
         supported = [k.__name__ for k in (*NEURON_PARAMETERS, *WRAPPER_TYPES)]
+        parents = [
+            k.__name__
+            for k in kind.__mro__[1:]
+            if k in NEURON_PARAMETERS or k in WRAPPER_TYPES
+        ]
+        subclass = (
+            f" (it subclasses {parents[0]}, but a subclass may change the "
+            "dynamics, so only the supported classes themselves are trained)"
+            if parents
+            else ""
+        )
         raise TrainableParamsError(
-            f"cannot train the parameters of neuron type {neuron_type!r}; "
+            f"cannot train the parameters of neuron type {neuron_type!r}{subclass}; "
             f"supported: {', '.join(supported)} (and PerNeuron of those)"
         )
     return tuple(NEURON_PARAMETERS[kind])
+
+
+def _transform(neuron_type, name):
+    """How parameter ``name`` of a supported neuron type is trained."""
+    if is_wrapper(neuron_type):
+        if name.startswith("base_type."):
+            return _transform(neuron_type.base_type, name[len("base_type.") :])
+        return _WRAPPER_PARAMETERS[name]
+    return NEURON_PARAMETERS[_leaf(neuron_type)[1]][name]
+
+
+def _start_values(neuron_type, name, n_neurons):
+    """The current values of parameter ``name``, shape ``(n_neurons,)`` or ``(1,)``."""
+    if name.startswith("base_type."):
+        return _start_values(
+            neuron_type.base_type, name[len("base_type.") :], n_neurons
+        )
+    if type(neuron_type) is PerNeuron:
+        return neuron_type.parameter(name, n_neurons)
+    return np.array([getattr(neuron_type, name)], dtype=np.float64)
+
+
+def invalid_starts(neuron_type, n_neurons, selected):
+    """The selected parameters that cannot train from where they start.
+
+    A parameter trained as its logarithm must start positive.
+
+    Parameters
+    ----------
+    neuron_type : `~nengo.neurons.NeuronType`
+        A supported neuron type (see `trainable_parameters`).
+    n_neurons : int
+        The number of neurons.
+    selected : tuple of str
+        Names from `trainable_parameters`.
+
+    Returns
+    -------
+    dict of str: str
+        Each parameter that cannot train, with the reason.
+    """
+    invalid = {}
+    for name in selected:
+        value = _start_values(neuron_type, name, n_neurons)
+        if _transform(neuron_type, name) == "log" and not np.all(value > 0):
+            invalid[name] = (
+                f"cannot train {name}={value.min():g} of {neuron_type!r}: it must "
+                "start positive (trained as its log)"
+            )
+    return invalid
 
 
 class _PerNeuronValuesParam(Parameter):
@@ -431,7 +524,7 @@ class NeuronParameterization:
         self.neuron_type = neuron_type
         self.n_neurons = n_neurons
         self.base_type, kind = _leaf(neuron_type)
-        self.per_neuron = isinstance(neuron_type, PerNeuron)
+        self.per_neuron = type(neuron_type) is PerNeuron
         available = NEURON_PARAMETERS.get(kind, _WRAPPER_PARAMETERS)
         names = available if self.per_neuron else selected
         self.parameters = tuple(name for name in available if name in names)
@@ -440,19 +533,12 @@ class NeuronParameterization:
             name: available[name] if name in selected else "value"
             for name in self.parameters
         }
-        self.values = {name: self._value(name) for name in self.parameters}
-        for name in selected:
-            value = self.values[name]
-            if available[name] == "log" and not np.all(value > 0):
-                raise TrainableParamsError(
-                    f"cannot train {name}={value.min():g} of {neuron_type!r}: it "
-                    f"must start positive (trained as its log)"
-                )
-
-    def _value(self, name):
-        if self.per_neuron:
-            return self.neuron_type.parameter(name, self.n_neurons)
-        return np.array([getattr(self.neuron_type, name)], dtype=np.float64)
+        self.values = {
+            name: _start_values(neuron_type, name, n_neurons)
+            for name in self.parameters
+        }
+        for reason in invalid_starts(neuron_type, n_neurons, selected).values():
+            raise TrainableParamsError(reason)
 
     @property
     def signature(self):
@@ -510,6 +596,24 @@ class NeuronParameterization:
         """The learned neuron type (`.to_neuron_type`), as used by freezing."""
         return self.to_neuron_type(values)
 
+    def user_values(self, values):
+        """The parameters in the neuron type's own units (seconds for times).
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            One value per name in ``parameters``, as trained.
+
+        Returns
+        -------
+        dict of str: `~numpy.ndarray`
+            Shape ``(n_neurons,)`` for `PerNeuron`, ``(1,)`` otherwise.
+        """
+        return {
+            name: TRANSFORMS[self.transforms[name]][1](np.ravel(value))
+            for name, value in values.items()
+        }
+
 
 class WrapperParameterization:
     """The parameters of a `~nengo.RegularSpiking`-like wrapper and its base type.
@@ -557,6 +661,20 @@ class WrapperParameterization:
             for name, value in part.initial_values().items()
         }
 
+    def user_values(self, values):
+        """The parameters of all parts (see `.NeuronParameterization.user_values`)."""
+        return {
+            prefix + name: value
+            for part, prefix in self.parts
+            for name, value in part.user_values(
+                {
+                    k[len(prefix) :]: v
+                    for k, v in values.items()
+                    if k.startswith(prefix) and (prefix or "." not in k)
+                }
+            ).items()
+        }
+
     def to_object(self, values):
         """The wrapper with the learned values, around the learned base type."""
         (own, _), (base, prefix) = self.parts
@@ -585,6 +703,6 @@ def neuron_parameterization(neuron_type, n_neurons, selected):
     -------
     `.NeuronParameterization` or `.WrapperParameterization`
     """
-    if isinstance(neuron_type, WRAPPER_TYPES):
+    if is_wrapper(neuron_type):
         return WrapperParameterization(neuron_type, n_neurons, selected)
     return NeuronParameterization(neuron_type, n_neurons, selected)

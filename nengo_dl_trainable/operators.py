@@ -11,14 +11,17 @@ import numpy as np
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
+from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
+
 
 class SimTrainableLowpass(Operator):
     """Lowpass filter whose time constant is a signal.
 
     Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
     ``b = 1 - a`` and ``tau = exp(log_tau)``, the zero-order-hold discretization of
-    ``1 / (tau s + 1)`` that Nengo uses. Like NengoDL, a filter with
-    ``tau <= 0.03 dt`` passes its input through (``a = 0``, ``b = 1``).
+    ``1 / (tau s + 1)`` that Nengo uses. Like Nengo and NengoDL, a filter with
+    ``tau <= 0.03 dt`` (`.PASSTHROUGH_TAU`) passes its input through (``a = 0``,
+    ``b = 1``).
 
     Parameters
     ----------
@@ -78,7 +81,7 @@ class SimTrainableLowpass(Operator):
         a, b : float
             Feedback and input coefficients.
         """
-        if tau <= 0.03 * dt:
+        if tau <= PASSTHROUGH_TAU * dt:
             return 0.0, 1.0
         return np.exp(-dt / tau), -np.expm1(-dt / tau)
 
@@ -250,3 +253,11 @@ class SimTrainableNeurons(SimNeurons):
             neurons.step(dt, J, output, **state)
 
         return step_trainable_neurons
+
+
+#: Every operator type of this package.
+TRAINABLE_OPERATORS = (
+    SimTrainableLowpass,
+    SimTrainableLinearFilter,
+    SimTrainableNeurons,
+)

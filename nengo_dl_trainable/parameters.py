@@ -1,9 +1,16 @@
-"""Registry of the parameter signals this package adds to a built model."""
+"""Registry of the parameter signals this package adds to a built model.
 
+Also records what a class or network default named but could not train, so that
+the build reports it once (`report_skipped`).
+"""
+
+import warnings
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nengo.builder import Signal
+
+from nengo_dl_trainable.config import TrainableParamsError, TrainableParamsWarning
 
 
 @dataclass(eq=False)
@@ -33,7 +40,57 @@ class TrainableParameter:
     parameterization: object
 
 
-_parameters = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class SkippedAttribute:
+    """An attribute a class or network default named, which could not train.
+
+    Attributes
+    ----------
+    obj : `~nengo.Connection` or `~nengo.Ensemble` or `~nengo.ensemble.Neurons`
+        The object.
+    name : str
+        The ``trainable_params`` name (e.g. ``"neuron_type.tau_ref"``).
+    reason : str
+        Why it cannot train.
+    """
+
+    obj: object
+    name: str
+    reason: str
+
+
+@dataclass
+class ModelRecord:
+    """What this package added to one built model.
+
+    Attributes
+    ----------
+    parameters : list of TrainableParameter
+        The parameter signals.
+    skipped : list of SkippedAttribute
+        What defaults named but could not train.
+    """
+
+    parameters: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+
+_records = weakref.WeakKeyDictionary()
+
+
+def model_record(model):
+    """The `.ModelRecord` of a model (created empty on first use).
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        A model.
+
+    Returns
+    -------
+    ModelRecord
+    """
+    return _records.setdefault(model, ModelRecord())
 
 
 def model_parameters(model):
@@ -48,7 +105,62 @@ def model_parameters(model):
     -------
     list of TrainableParameter
     """
-    return _parameters.setdefault(model, [])
+    return model_record(model).parameters
+
+
+def refuse_or_skip(model, obj, names, name, reason):
+    """Handle a selected name that cannot train: raise if explicit, else record it.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    obj : object
+        The object the name was selected for (named in the error).
+    names : `.SelectedNames`
+        The object's selection; ``names.explicit`` decides.
+    name : str
+        The name that cannot train.
+    reason : str
+        Why.
+
+    Raises
+    ------
+    TrainableParamsError
+        If the name was set on the object itself.
+    """
+    if names.explicit:
+        raise TrainableParamsError(reason, obj=obj)
+    model_record(model).skipped.append(SkippedAttribute(obj, name, reason))
+
+
+#: How many skipped attributes the warning lists (the summary lists them all).
+MAX_LISTED = 20
+
+
+def report_skipped(model):
+    """Warn once about everything defaults named but could not train.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        A built model.
+    """
+    skipped = model_record(model).skipped
+    if not skipped:
+        return
+    lines = [f"  {s.obj}: {s.name!r}: {s.reason}" for s in skipped[:MAX_LISTED]]
+    if len(skipped) > MAX_LISTED:
+        lines.append(f"  ... and {len(skipped) - MAX_LISTED} more")
+    warnings.warn(
+        TrainableParamsWarning(
+            f"trainable_params defaults skipped {len(skipped)} attribute(s) that "
+            "cannot train (set on an object itself, each would be an error):\n"
+            + "\n".join(lines)
+            + "\nnengo_dl_trainable.summary(sim) lists what trains."
+        ),
+        stacklevel=2,
+    )
 
 
 def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):

@@ -20,9 +20,12 @@ from nengo.builder import Signal
 from nengo.builder.processes import SimProcess, build_process
 from nengo.synapses import Lowpass
 from nengo_dl import compat
-from nengo_dl.builder import Builder, NengoBuilder, OpBuilder
+from nengo_dl.builder import Builder, OpBuilder
 
 from nengo_dl_trainable._nengo_dl import read_parameter
+from nengo_dl_trainable._nengo_dl import (
+    register_build_function as register_build_function_for,
+)
 from nengo_dl_trainable.config import (
     TrainableParamsError,
     names_with_prefix,
@@ -30,12 +33,17 @@ from nengo_dl_trainable.config import (
     selected_parameters,
 )
 from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
-from nengo_dl_trainable.parameters import add_parameters, claim_parameters
-from nengo_dl_trainable.synapses import parameterization_for
+from nengo_dl_trainable.parameters import (
+    add_parameters,
+    claim_parameters,
+    refuse_or_skip,
+)
+from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, parameterization_for
 from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
 
 
 def _check_connection_names(conn, names):
+    """Explicit names must apply (defaults have already left out absent ones)."""
     if "weights" in names and not compat.conn_has_weights(conn):
         raise TrainableParamsError(
             "'weights' is selected, but this connection has no weights", obj=conn
@@ -46,6 +54,27 @@ def _check_connection_names(conn, names):
             "(synapse=None)",
             obj=conn,
         )
+
+
+def _selected_synapse(model, conn, names):
+    """The synapse's parameterization and selected parameters, or None.
+
+    What cannot train is an error for names set on the connection and is
+    skipped (and reported) for names from a default.
+    """
+    try:
+        parameterization = parameterization_for(conn.synapse)
+    except TrainableParamsError as e:
+        refuse_or_skip(model, conn, names, "synapse", e.args[0])
+        return None
+    selected, unknown = selected_parameters(
+        names, "synapse", parameterization.parameters
+    )
+    for name, reason in unknown.items():
+        refuse_or_skip(model, conn, names, name, reason)
+    if not selected:
+        return None
+    return parameterization_for(conn.synapse, trained=selected), selected
 
 
 #: Operators that filter a connection (our own for vector synapses).
@@ -83,15 +112,16 @@ def build_connection(model, conn):
     first = len(model.operators)
     nengo_builder.Builder.build(model, conn)
 
-    names = network_configs(model).selected_attributes(conn) or ()
+    names = network_configs(model).selected_attributes(conn)
+    if names is None:
+        return
     _check_connection_names(conn, names)
     if not names_with_prefix(names, "synapse"):
         return
-    try:
-        parameterization = parameterization_for(conn.synapse)
-        selected = selected_parameters(names, "synapse", parameterization.parameters)
-    except TrainableParamsError as e:
-        raise TrainableParamsError(str(e), obj=conn) from None
+    chosen = _selected_synapse(model, conn, names)
+    if chosen is None:
+        return
+    parameterization, selected = chosen
 
     index = _synapse_operator_index(model, conn, first)
     old = model.operators[index]
@@ -196,8 +226,8 @@ def register_build_function():
 
     One for connections, one for vector synapses.
     """
-    NengoBuilder.builders[Connection] = build_connection
-    NengoBuilder.builders[VectorSynapse] = build_vector_synapse
+    register_build_function_for(Connection, build_connection)
+    register_build_function_for(VectorSynapse, build_vector_synapse)
 
 
 def _rows(signal):
@@ -272,7 +302,7 @@ class TrainableLowpassBuilder(OpBuilder):
         log_tau = read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
         tau = tf.exp(log_tau)
         # match NengoDL's treatment of very short time constants exactly
-        passthrough = tau <= 0.03 * signals.dt_val
+        passthrough = tau <= PASSTHROUGH_TAU * signals.dt_val
         decay = tf.where(passthrough, tf.zeros_like(tau), tf.exp(-signals.dt / tau))
         gain = tf.where(
             passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)

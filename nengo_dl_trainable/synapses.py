@@ -31,7 +31,11 @@ descent can produce an invalid filter and no clipping is needed.
     mean of the poles' magnitudes, in 1/s) and ``bi = beta_i w^(n - m + i)``; the
     trained values are the ``beta_i`` (``beta_m`` is the DC gain). Discrete filters
     train the ``bi`` directly (``w = 1``). Leading zeros of the numerator stay zero,
-    so a strictly proper filter stays strictly proper.
+    so a strictly proper filter stays strictly proper. Where only ``"synapse.den"``
+    is selected, the numerator's coefficients ``bi`` themselves are held fixed
+    (``w`` is then the initial filter's), so untrained coefficients stay exactly
+    as they were; a frozen filter is returned in the scale of the original one
+    (its denominator's leading coefficient unchanged).
 
 Continuous filters are discretized exactly as Nengo does (`scipy`'s conventions):
 zero-order hold (``method="zoh"``) through the matrix exponential of
@@ -52,6 +56,12 @@ from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
 GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
+
+#: A zero-order-hold lowpass with ``tau <= PASSTHROUGH_TAU * dt`` passes its input
+#: through (Nengo's ``Lowpass`` and NengoDL's builder both do so). Its output no
+#: longer depends on ``tau`` (``exp(-1 / 0.03)`` is about 3e-15), so it gets no
+#: gradient: a time constant trained down there stays there.
+PASSTHROUGH_TAU = 0.03
 
 
 def _strip_leading_zeros(coefficients):
@@ -168,6 +178,9 @@ class FilterParameterization:
     ----------
     synapse : `~nengo.LinearFilter`
         The synapse whose parameters become trainable.
+    trained : tuple of str, optional
+        The parameters that will train (the others are held at their initial
+        values); some parameterizations depend on it.
 
     Attributes
     ----------
@@ -177,8 +190,9 @@ class FilterParameterization:
 
     parameters = ()
 
-    def __init__(self, synapse):
+    def __init__(self, synapse, trained=()):
         self.synapse = synapse
+        self.trained = tuple(trained)
         self.analog = synapse.analog
         self.method = synapse.method
         if self.analog and self.method == "euler":
@@ -333,6 +347,22 @@ class FilterParameterization:
         """
         return self.to_synapse({**self.initial_values(), **values})
 
+    def user_values(self, values):
+        """The parameters in the units a user gives them (seconds for ``tau``).
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            One value per name in ``parameters``, as trained.
+
+        Returns
+        -------
+        dict of str: `~numpy.ndarray`
+            ``tau`` in seconds (one per dimension for vector synapses), or the
+            ``num`` and ``den`` coefficients of a `~nengo.LinearFilter`.
+        """
+        return {"tau": np.exp(np.ravel(values["tau"]))}
+
     def _synapse_kwargs(self):
         s = self.synapse
         return dict(
@@ -349,8 +379,8 @@ class TauParameterization(FilterParameterization):
 
     parameters = ("tau",)
 
-    def __init__(self, synapse):
-        super().__init__(synapse)
+    def __init__(self, synapse, trained=()):
+        super().__init__(synapse, trained)
         if not synapse.analog:
             raise TrainableParamsError(f"cannot train {synapse}: analog must be True")
         if not synapse.tau > 0:
@@ -403,11 +433,13 @@ class LinearFilterParameterization(FilterParameterization):
     synapse_type = LinearFilter
     parameters = ("num", "den")
 
-    def __init__(self, synapse):
-        super().__init__(synapse)
+    def __init__(self, synapse, trained=()):
+        super().__init__(synapse, trained)
         den = _strip_leading_zeros(synapse.den)
         if den[0] == 0:
             raise TrainableParamsError(f"cannot train {synapse}: denominator is zero")
+        #: the leading denominator coefficient: frozen filters keep this scale
+        self.scale = den[0]
         num = _strip_leading_zeros(synapse.num) / den[0]
         den = den / den[0]
         if len(num) > len(den):
@@ -451,13 +483,22 @@ class LinearFilterParameterization(FilterParameterization):
         return proper or (self.analog and self.method != "zoh" and self.order > 0)
 
     @property
+    def fixed_numerator(self):
+        """Whether the numerator's coefficients are held (only ``den`` trains)."""
+        return "den" in self.trained and "num" not in self.trained
+
+    @property
     def signature(self):
-        return super().signature + (len(self.num), tuple(len(s) for s in self.sections))
+        return super().signature + (
+            len(self.num),
+            tuple(len(s) for s in self.sections),
+            self.fixed_numerator,
+        )
 
     def _numerator_scale(self, den):
         """``w^(n - m + i)`` for each numerator coefficient (see the module docs)."""
         n, m = self.order, len(self.num) - 1
-        if not self.analog or n == 0:
+        if not self.analog or n == 0 or self.fixed_numerator:
             return tf.ones((1, m + 1), dtype=den.dtype)
         w = den[:, -1:] ** (1.0 / n)
         return w ** tf.constant(np.arange(n - m, n + 1, dtype=np.float64), den.dtype)
@@ -500,7 +541,39 @@ class LinearFilterParameterization(FilterParameterization):
 
     def to_synapse(self, values):
         num, den = self.transfer_function_numpy(values)
-        return LinearFilter(num, den, analog=self.analog, **self._synapse_kwargs())
+        return LinearFilter(
+            num * self.scale,
+            den * self.scale,
+            analog=self.analog,
+            **self._synapse_kwargs(),
+        )
+
+    def to_object(self, values):
+        """The learned filter; untrained coefficients are exactly the original ones.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            Trained values for some of the names in ``parameters``.
+
+        Returns
+        -------
+        `~nengo.LinearFilter`
+            In the scale of the original filter (same leading denominator
+            coefficient).
+        """
+        learned = self.to_synapse({**self.initial_values(), **values})
+        return LinearFilter(
+            learned.num if "num" in values else self.synapse.num,
+            learned.den if "den" in values else self.synapse.den,
+            analog=self.analog,
+            **self._synapse_kwargs(),
+        )
+
+    def user_values(self, values):
+        synapse = self.to_synapse(values)
+        coefficients = {"num": synapse.num, "den": synapse.den}
+        return {name: np.asarray(coefficients[name]) for name in self.parameters}
 
 
 class VectorTauParameterization(FilterParameterization):
@@ -512,8 +585,8 @@ class VectorTauParameterization(FilterParameterization):
 
     parameters = ("tau",)
 
-    def __init__(self, synapse):
-        super().__init__(synapse)
+    def __init__(self, synapse, trained=()):
+        super().__init__(synapse, trained)
         self.scalar = _TAU_PARAMETERIZATIONS[synapse.scalar_type]
 
     @property
@@ -544,13 +617,15 @@ _TAU_PARAMETERIZATIONS = {
 }
 
 
-def parameterization_for(synapse):
+def parameterization_for(synapse, trained=()):
     """Return the parameterization that trains ``synapse``.
 
     Parameters
     ----------
     synapse : `~nengo.synapses.Synapse`
         A connection's synapse.
+    trained : tuple of str, optional
+        The names of its parameters that will train.
 
     Returns
     -------
@@ -563,13 +638,19 @@ def parameterization_for(synapse):
         that is unstable or uses an unsupported discretization).
     """
     if type(synapse) in _TAU_PARAMETERIZATIONS:
-        return _TAU_PARAMETERIZATIONS[type(synapse)](synapse)
+        return _TAU_PARAMETERIZATIONS[type(synapse)](synapse, trained)
     if isinstance(synapse, VectorSynapse):
-        return VectorTauParameterization(synapse)
-    if isinstance(synapse, LinearFilter):
-        return LinearFilterParameterization(synapse)
+        return VectorTauParameterization(synapse, trained)
+    if type(synapse) is LinearFilter:
+        return LinearFilterParameterization(synapse, trained)
+    subclass = (
+        " (a subclass may change how it filters, so only the classes themselves "
+        "are trained)"
+        if isinstance(synapse, LinearFilter)
+        else ""
+    )
     raise TrainableParamsError(
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
         "Lowpass, Alpha, LinearFilter, VectorLowpass and VectorAlpha synapses have "
-        "trainable parameters"
+        f"trainable parameters{subclass}"
     )

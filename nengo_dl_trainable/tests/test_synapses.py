@@ -293,7 +293,8 @@ def test_gradients_match_core_nengo_finite_differences(
     x = input_signal(rng, n_steps, d, batch=minibatch_size)
     target = input_signal(rng, n_steps, d, batch=minibatch_size)
     synapse = SYNAPSES[name]()
-    parameterization = parameterization_for(synapse)
+    # the parameterization that training uses (it depends on what trains)
+    parameterization = parameterization_for(synapse, trained=(param,))
     theta = parameterization.initial_values()
 
     net, stim, conns, probes = filter_net(synapse, d=d, trainable=(f"synapse.{param}",))

@@ -1,0 +1,321 @@
+"""What trains in a simulator, with current values in the units users give them.
+
+`parameter_info` reads every parameter this package added to a simulator's model, at
+any time (before, during and after training, also with ``inference_only``),
+without freezing anything: time constants in seconds, filter coefficients, neuron
+parameters in the neuron type's own units. `summary` prints them together with
+the weights, encoders and biases NengoDL trains, as Keras' ``model.summary()``
+does for layers, and lists what class or network defaults had to skip.
+
+`ParameterCheck` is the callback that ``Simulator.fit`` gets for models with
+parameters of this package (see `nengo_dl_trainable._nengo_dl`): it warns as soon
+as an epoch leaves a parameter non-finite, or a lowpass time constant in the
+passthrough range, where it gets no gradient and cannot recover.
+"""
+
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+from nengo_dl import compat
+
+from nengo_dl_trainable.config import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.parameters import model_parameters, model_record
+from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """One trainable attribute of one object, as `parameter_info` reports it.
+
+    Attributes
+    ----------
+    obj : `~nengo.Connection` or `~nengo.Ensemble`
+        The object.
+    name : str
+        The ``trainable_params`` name of the value (e.g. ``"synapse.tau"``,
+        ``"neuron_type.tau_rc"``, ``"synapse.num"``).
+    value : `~numpy.ndarray`
+        The current value in user units: seconds for time constants, the
+        coefficients of a `~nengo.LinearFilter` (in the scale of the original
+        filter), the neuron type's own units for neuron parameters.
+    shape : str
+        ``"shared"`` (one value), ``"per neuron"``, ``"per dimension"`` or
+        ``"coefficients"``.
+    trains : bool
+        Whether the simulator trains it.
+    """
+
+    obj: object
+    name: str
+    value: np.ndarray
+    shape: str
+    trains: bool
+
+
+def read_signal_values(sim, signals):
+    """The current values of parameter signals, as trained (e.g. ``log tau``).
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator (if closed, the initial values are returned, with a
+        warning).
+    signals : list of `~nengo.builder.Signal`
+        Parameter signals of the simulator's model.
+
+    Returns
+    -------
+    list of `~numpy.ndarray`
+    """
+    if sim.closed:
+        warnings.warn(
+            "Checking parameters after simulator is closed; cannot fetch live "
+            "values, so the initial values will be returned."
+        )
+        return [np.asarray(s.initial_value) for s in signals]
+    tensors, constant = [], {}
+    for i, signal in enumerate(signals):
+        try:
+            tensors.append(sim.tensor_graph.get_tensor(signal))
+        except KeyError:
+            # compiled as a constant (inference_only): the value it started with
+            constant[i] = np.asarray(signal.initial_value)
+    read = iter(tf.keras.backend.batch_get_value(tensors))
+    return [constant[i] if i in constant else next(read) for i in range(len(signals))]
+
+
+def _shape_kind(name, value):
+    if name.rpartition(".")[2] in ("num", "den"):
+        return "coefficients"
+    if value.size == 1:
+        return "shared"
+    return "per dimension" if name.startswith("synapse") else "per neuron"
+
+
+def parameter_info(sim):
+    """The parameters this package added to a simulator, with current values.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        A simulator (open, for live values).
+
+    Returns
+    -------
+    list of ParameterInfo
+        One per parameter, in build order. Values are read from the simulator
+        now: during training (for example in a Keras callback) they are the
+        values learned so far.
+    """
+    params = model_parameters(sim.model)
+    values = read_signal_values(sim, [p.signal for p in params])
+    raw = {id(p): value for p, value in zip(params, values, strict=True)}
+    groups = defaultdict(list)
+    for p in params:
+        groups[(p.obj, p.name.partition(".")[0])].append(p)
+    infos = []
+    for (obj, prefix), group in groups.items():
+        values = group[0].parameterization.user_values(
+            {p.name.partition(".")[2]: raw[id(p)] for p in group}
+        )
+        trains = {p.name.partition(".")[2]: p.signal.trainable for p in group}
+        for name, value in values.items():
+            value = np.asarray(value, dtype=np.float64)
+            infos.append(
+                ParameterInfo(
+                    obj,
+                    f"{prefix}.{name}",
+                    value,
+                    _shape_kind(f"{prefix}.{name}", value),
+                    trains[name],
+                )
+            )
+    return infos
+
+
+def _stock_rows(sim):
+    """(object, name, shape, trains) of the weights, encoders and biases."""
+    rows = []
+    toplevel = sim.model.toplevel
+    if toplevel is None:
+        return rows
+    for ens in toplevel.all_ensembles:
+        for obj, key, name in (
+            (ens, "encoders", "encoders"),
+            (ens.neurons, "bias", "bias"),
+        ):
+            signal = sim.model.sig[obj].get(key)
+            if signal is not None:
+                rows.append((ens, name, signal.shape, bool(signal.trainable)))
+    for conn in toplevel.all_connections:
+        signal = sim.model.sig[conn].get("weights")
+        if signal is not None and compat.conn_has_weights(conn):
+            rows.append((conn, "weights", signal.shape, bool(signal.trainable)))
+    return rows
+
+
+def _format_value(value):
+    if value.size <= 4:
+        return np.array2string(value, precision=6, separator=", ")
+    return f"{value.size} values in [{value.min():.6g}, {value.max():.6g}]"
+
+
+def summary(sim, print_fn=print):
+    """Print what trains in a simulator, with current values.
+
+    One row per object attribute: this package's parameters with their current
+    values in user units (seconds for time constants), then the weights, encoders
+    and biases NengoDL trains (with their shapes), then whatever class or network
+    defaults named but had to skip, and why.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator.
+    print_fn : callable, optional
+        Called with the text (``print`` by default; ``None`` to only return it).
+
+    Returns
+    -------
+    str
+        The text.
+    """
+    infos = parameter_info(sim)
+    lines = ["object | attribute | shape | value | trains"]
+    for info in infos:
+        lines.append(
+            f"{info.obj} | {info.name} | {info.shape} | "
+            f"{_format_value(info.value)} | {'yes' if info.trains else 'no'}"
+        )
+    for obj, name, shape, trains in _stock_rows(sim):
+        lines.append(f"{obj} | {name} | {shape} | - | {'yes' if trains else 'no'}")
+    trained = sum(info.trains for info in infos)
+    lines.append(
+        f"{trained} parameter(s) of nengo_dl_trainable train"
+        + (
+            " (inference_only: nothing trains)"
+            if sim.tensor_graph.inference_only
+            else ""
+        )
+    )
+    skipped = model_record(sim.model).skipped
+    if skipped:
+        lines.append(f"skipped by defaults ({len(skipped)}):")
+        lines.extend(f"  {s.obj} | {s.name} | {s.reason}" for s in skipped)
+    text = "\n".join(lines)
+    if print_fn is not None:
+        print_fn(text)
+    return text
+
+
+def check_values(infos):
+    """Describe the parameters that are not usable any more.
+
+    Parameters
+    ----------
+    infos : list of ParameterInfo
+        From `parameter_info`.
+
+    Returns
+    -------
+    list of (ParameterInfo, str)
+        Each parameter that is not finite, or a lowpass time constant at or
+        below the passthrough limit, with what is wrong.
+    """
+    problems = []
+    for info in infos:
+        if not np.all(np.isfinite(info.value)):
+            problems.append(
+                (
+                    info,
+                    f"{info.name} is not finite ({_format_value(info.value)}); "
+                    "training diverged (try a lower learning rate)",
+                )
+            )
+    return problems
+
+
+def passthrough_taus(sim, infos):
+    """The lowpass time constants trained into the passthrough range.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator (for ``dt``).
+    infos : list of ParameterInfo
+        From `parameter_info`.
+
+    Returns
+    -------
+    list of (ParameterInfo, str)
+        Each trainable ``synapse.tau`` with an element at or below
+        ``PASSTHROUGH_TAU * dt``, with a message.
+    """
+    limit = PASSTHROUGH_TAU * sim.dt
+    return [
+        (
+            info,
+            f"synapse.tau reached {np.min(info.value):.3g} s "
+            f"<= {PASSTHROUGH_TAU} * dt; "
+            "the filter now passes its input through, gets no gradient, and will "
+            "not recover (try a lower learning rate, or start from a larger tau)",
+        )
+        for info in infos
+        if info.trains and info.name == "synapse.tau" and np.any(info.value <= limit)
+    ]
+
+
+def raise_if_not_finite(infos):
+    """Raise for the first non-finite value among ``infos``.
+
+    Parameters
+    ----------
+    infos : list of ParameterInfo
+        Parameters about to be written into Nengo objects.
+
+    Raises
+    ------
+    TrainableParamsError
+        Naming the object and the parameter.
+    """
+    for info, message in check_values(infos):
+        raise TrainableParamsError(message, obj=info.obj)
+
+
+class ParameterCheck(tf.keras.callbacks.Callback):
+    """Warn when an epoch leaves a trained parameter unusable (once per parameter).
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator being trained.
+    """
+
+    def __init__(self, sim):
+        super().__init__()
+        self.sim = sim
+        self.warned = set()
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Read the trained parameters and warn about new problems.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch that ended (from 0).
+        logs : dict, optional
+            Keras' logs (unused).
+        """
+        infos = [info for info in parameter_info(self.sim) if info.trains]
+        for info, message in check_values(infos) + passthrough_taus(self.sim, infos):
+            key = (info.obj, info.name)
+            if key not in self.warned:
+                self.warned.add(key)
+                warnings.warn(
+                    TrainableParamsWarning(
+                        f"{info.obj}: after epoch {epoch + 1}: {message}"
+                    )
+                )

@@ -1,0 +1,116 @@
+"""What trains, visibly: `summary` and `parameter_info`."""
+
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nengo_dl_trainable
+from nengo_dl_trainable import PerNeuron, VectorLowpass
+
+
+def make_net():
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable_params=None, stateful=False)
+        inp = nengo.Node([0.5, -0.5])
+        ens = nengo.Ensemble(
+            4,
+            1,
+            neuron_type=PerNeuron(nengo.LIFRate(), tau_rc=[0.01, 0.02, 0.03, 0.04]),
+        )
+        nengo.Connection(inp[0], ens)
+        out = nengo.Node(size_in=2)
+        lowpass = nengo.Connection(ens, out[0], synapse=0.005)
+        vector = nengo.Connection(inp, out, synapse=VectorLowpass([0.01, 0.02]))
+        linear = nengo.Connection(
+            inp[1], out[1], synapse=nengo.LinearFilter([3.0], [2e-4, 0.03, 2.0])
+        )
+        probe = nengo.Probe(out)
+    net.config[ens].trainable_params = {"neuron_type.tau_rc"}
+    net.config[lowpass].trainable_params = {"synapse"}
+    net.config[vector].trainable_params = {"synapse"}
+    net.config[linear].trainable_params = {"synapse.num"}
+    return net, inp, probe, ens, lowpass, vector, linear
+
+
+def test_values_in_user_units_before_training():
+    net, _, _, ens, lowpass, vector, linear = make_net()
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        infos = {(p.obj, p.name): p for p in nengo_dl_trainable.parameter_info(sim)}
+    tau = infos[(lowpass, "synapse.tau")]
+    assert tau.shape == "shared" and tau.trains
+    assert np.allclose(tau.value, [0.005], rtol=1e-6)
+    assert infos[(vector, "synapse.tau")].shape == "per dimension"
+    assert np.allclose(infos[(vector, "synapse.tau")].value, [0.01, 0.02], rtol=1e-6)
+    rc = infos[(ens, "neuron_type.tau_rc")]
+    assert rc.shape == "per neuron" and rc.trains
+    assert np.allclose(rc.value, [0.01, 0.02, 0.03, 0.04], rtol=1e-6)
+    # PerNeuron holds its other parameters as (untrained) signals too
+    assert not infos[(ens, "neuron_type.tau_ref")].trains
+    # coefficients in the scale the user gave
+    num, den = infos[(linear, "synapse.num")], infos[(linear, "synapse.den")]
+    assert num.trains and not den.trains and num.shape == "coefficients"
+    assert np.allclose(num.value, [3.0]) and np.allclose(den.value, [2e-4, 0.03, 2.0])
+
+
+def test_values_follow_training_and_match_freezing():
+    net, inp, probe, ens, lowpass, vector, linear = make_net()
+    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
+        sim.fit(
+            {inp: np.ones((2, 20, 2))},
+            {probe: np.ones((2, 20, 2))},
+            epochs=3,
+            verbose=0,
+        )
+        infos = {
+            (p.obj, p.name): p.value for p in nengo_dl_trainable.parameter_info(sim)
+        }
+        sim.freeze_params(net)
+    assert not np.isclose(infos[(lowpass, "synapse.tau")][0], 0.005)
+    assert np.isclose(lowpass.synapse.tau, infos[(lowpass, "synapse.tau")][0])
+    assert np.allclose(vector.synapse.tau, infos[(vector, "synapse.tau")])
+    assert np.allclose(
+        ens.neuron_type.parameter("tau_rc", 4), infos[(ens, "neuron_type.tau_rc")]
+    )
+    assert np.allclose(linear.synapse.num, infos[(linear, "synapse.num")])
+
+
+def test_values_under_inference_only():
+    """``get_nengo_params`` fails there (NengoDL); reading values must not."""
+    net, *_, lowpass, _, _ = make_net()
+    with net:
+        nengo_dl.configure_settings(inference_only=True)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        infos = {(p.obj, p.name): p for p in nengo_dl_trainable.parameter_info(sim)}
+        text = nengo_dl_trainable.summary(sim, print_fn=None)
+    assert np.allclose(infos[(lowpass, "synapse.tau")].value, [0.005], rtol=1e-6)
+    assert not any(p.trains for p in infos.values())
+    assert "inference_only: nothing trains" in text
+
+
+def test_summary_lists_everything(capsys):
+    net, _, _, ens, lowpass, _, _ = make_net()
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        text = nengo_dl_trainable.summary(sim)
+    assert capsys.readouterr().out.strip() == text
+    rows = [row.split(" | ") for row in text.splitlines()[1:-1]]
+    by_key = {(row[0], row[1]): row for row in rows}
+    assert by_key[(str(lowpass), "synapse.tau")][2:] == ["shared", "[0.005]", "yes"]
+    assert by_key[(str(ens), "neuron_type.tau_rc")][4] == "yes"
+    # NengoDL's own attributes, with what trainable_params made of them
+    assert by_key[(str(ens), "encoders")][4] == "no"
+    assert by_key[(str(ens), "bias")][4] == "no"
+    assert by_key[(str(lowpass), "weights")][4] == "no"
+    # lowpass tau, vector tau, linear num, per-neuron tau_rc
+    assert text.splitlines()[-1].startswith("4 parameter(s)")
+
+
+def test_closed_simulator_reports_initial_values():
+    net, *_, lowpass, _, _ = make_net()
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        pass
+    with pytest.warns(UserWarning, match="closed"):
+        infos = nengo_dl_trainable.parameter_info(sim)
+    assert any(p.obj is lowpass and np.isclose(p.value[0], 0.005) for p in infos)
