@@ -87,6 +87,7 @@ def main():
             callbacks=[history],
         )
         after = sim.predict(n_steps=N_STEPS)[probe][0]
+        nengo_dl.trainable_params.summary(sim)  # what trained, tau in seconds
         sim.freeze_params(net)  # writes the learned Lowpass into the network
     elapsed = time.time() - start
 
