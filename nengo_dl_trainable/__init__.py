@@ -14,8 +14,16 @@ freezing (``freeze_params``) work unchanged; frozen networks run in core Nengo.
 `summary` (and `parameter_info`) show what trains and its current values.
 """
 
-from nengo_dl_trainable import _nengo_dl
-from nengo_dl_trainable.version import version as __version__
+import _nengo_dl_trainable_hook
+
+# NengoDL needs Keras 2 (selected, on the current stack) when it is first imported,
+# and a fix on Nengo 4 (see the hook module; both do nothing on the pinned stack)
+with _nengo_dl_trainable_hook.keras_2_for_nengo_dl():
+    import nengo_dl  # noqa: F401
+_nengo_dl_trainable_hook.fix_nengo_dl()
+
+from nengo_dl_trainable import _nengo_dl  # noqa: E402
+from nengo_dl_trainable.version import version as __version__  # noqa: E402
 
 _nengo_dl.check_nengo_dl_version()
 

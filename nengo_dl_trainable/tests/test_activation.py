@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from _nengo_dl_trainable_hook import DISABLE_ENV_VAR
+from _nengo_dl_trainable_hook import DISABLE_ENV_VAR, keras_3_installed
 
 
-def run_python(code, disable=False, timeout=300):
+def run_python(code, disable=False, timeout=300, legacy_keras=None):
     env = dict(os.environ)
     env.pop(DISABLE_ENV_VAR, None)
     if disable:
         env[DISABLE_ENV_VAR] = "1"
+    # importing nengo_dl here set it (on the current stack); start without it
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    if legacy_keras is not None:
+        env["TF_USE_LEGACY_KERAS"] = legacy_keras
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -170,3 +174,54 @@ def test_issue_60_with_only_nengo_dl_imports():
     assert state["type"] == "Lowpass"
     # 10 Adam steps of 0.1 in log(tau) from 0.005: about e^1 larger
     assert 0.01 < state["tau"] < 0.02
+
+
+TOUCH_BEFORE_NENGO_DL = """
+    import json
+    import tensorflow as tf
+    {touch}
+    try:
+        import nengo_dl
+        state = {{"imported": True, "message": ""}}
+        state["keras"] = type(tf.keras.layers.Dense(1)).__module__.split(".")[0]
+    except ImportError as e:
+        state = {{"imported": False, "message": str(e)}}
+    print(json.dumps(state))
+"""
+
+
+@pytest.mark.parametrize(
+    "touch", ["", "tf.keras.backend.floatx()", "tf.optimizers.Adam(0.01)"]
+)
+def test_tensorflow_imported_before_nengo_dl(touch):
+    """Keras 3 (TensorFlow >= 2.16) must not be mixed in silently."""
+    state = run_python(TOUCH_BEFORE_NENGO_DL.format(touch=touch))
+    if not keras_3_installed():
+        # the pinned stack: tf.keras is Keras 2 whatever the order
+        assert state["imported"] and state["keras"] == "keras"
+    elif touch:
+        # tf.keras already resolved to Keras 3: refused at once, saying what to do
+        assert not state["imported"]
+        assert "already resolved to Keras 3" in state["message"]
+        assert "TF_USE_LEGACY_KERAS=1" in state["message"]
+    else:
+        # tensorflow imported, tf.keras not yet used: Keras 2 is still selected
+        assert state["imported"] and state["keras"] == "tf_keras"
+
+
+def test_legacy_keras_set_by_user():
+    state = run_python(
+        TOUCH_BEFORE_NENGO_DL.format(touch="tf.keras.backend.floatx()"),
+        legacy_keras="1",
+    )
+    assert state["imported"]
+    assert state["keras"] == ("tf_keras" if keras_3_installed() else "keras")
+
+
+def test_keras_3_asked_for_explicitly():
+    state = run_python(TOUCH_BEFORE_NENGO_DL.format(touch=""), legacy_keras="0")
+    if keras_3_installed():
+        assert not state["imported"] and "selects Keras 3" in state["message"]
+    else:
+        # TensorFlow 2.12 ignores the variable: tf.keras is Keras 2 anyway
+        assert state["imported"]
