@@ -22,8 +22,12 @@ VECTOR_TYPES = {
 def per_dimension_reference(scalar_type, taus, x, y0=0):
     """Each column filtered by its own scalar synapse (core Nengo)."""
     y0 = np.broadcast_to(y0, (len(taus),))
-    return np.stack(
-        [scalar_type(tau).filt(x[:, i], dt=DT, y0=y0[i]) for i, tau in enumerate(taus)],
+    # one column at a time, 2-D: Nengo 4.1's filt of a 1-D signal fails on numpy 2
+    return np.concatenate(
+        [
+            scalar_type(tau).filt(x[:, [i]], dt=DT, y0=y0[i])
+            for i, tau in enumerate(taus)
+        ],
         axis=1,
     )
 
