@@ -12,9 +12,12 @@
 # Why not a plain `pip install .`: NengoDL 3.6.0 is published only as a source
 # distribution whose build pins setuptools<64, which fails on Python >= 3.12
 # (pkgutil.ImpImporter is gone), and its setup.py imports pkg_resources, which
-# setuptools >= 76 no longer ships. So setuptools 64-75 and wheel go into the
+# setuptools >= 76 no longer ships. So setuptools 64-70 and wheel go into the
 # environment first, and the packages build there (--no-build-isolation); this
-# works on every supported Python, so there is one way for all of them.
+# works on every supported Python, so there is one way for all of them. Not 71
+# to 75: from 71 setuptools exposes its vendored typeguard, whose pytest plugin
+# needs a newer typing_extensions than TensorFlow 2.12 allows, which breaks every
+# pytest run in the pinned stack's environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -41,7 +44,7 @@ resolve_python() {
 if [ ! -x "$VENV/bin/python" ]; then
     "$(resolve_python "$PYTHON")" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23.2" "setuptools>=64,<76" wheel
+"$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23.2" "setuptools>=64,<71" wheel
 TARGET="."
 if [ -n "$EXTRAS" ]; then
     TARGET=".[$EXTRAS]"
