@@ -10,9 +10,12 @@ never import ``nengo_dl`` pay for one finder lookup per import and nothing else.
 Set the environment variable ``NENGO_DL_TRAINABLE_DISABLE`` to ``1`` (or ``true``,
 ``yes``) to switch the activation off, e.g. to compare against stock NengoDL.
 
-It also makes NengoDL 3.6.0 importable on the current stack (`keras_2_for_nengo_dl`),
-whether the extension is switched on or off: NengoDL cannot run there without it,
-and on the pinned stack (TensorFlow 2.12) it does nothing.
+It is also where NengoDL 3.6.0 is made to work on the current stack (TensorFlow
+2.21 with tf-keras, Nengo 4.1, numpy 2): `keras_2_for_nengo_dl` around NengoDL's
+import and `fix_nengo_dl` after it, whether the extension is switched on or off,
+since NengoDL cannot run there without them. On the pinned stack (TensorFlow
+2.12, Nengo 3.2) both do nothing. Wraps that only the extension needs live in
+`nengo_dl_trainable._nengo_dl`.
 """
 
 import contextlib
