@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 from nengo_dl import compat
 
-from nengo_dl_trainable.config import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.config import TrainableParamsWarning
 from nengo_dl_trainable.parameters import model_parameters, model_record
 from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
 
@@ -266,23 +266,6 @@ def passthrough_taus(sim, infos):
         for info in infos
         if info.trains and info.name == "synapse.tau" and np.any(info.value <= limit)
     ]
-
-
-def raise_if_not_finite(infos):
-    """Raise for the first non-finite value among ``infos``.
-
-    Parameters
-    ----------
-    infos : list of ParameterInfo
-        Parameters about to be written into Nengo objects.
-
-    Raises
-    ------
-    TrainableParamsError
-        Naming the object and the parameter.
-    """
-    for info, message in check_values(infos):
-        raise TrainableParamsError(message, obj=info.obj)
 
 
 class ParameterCheck(tf.keras.callbacks.Callback):
