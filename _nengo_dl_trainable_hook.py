@@ -228,13 +228,27 @@ def fix_nengo_dl():
       1-D one, so every filter with a direct term or no state (for example
       ``LinearFilter([2], [1])``) failed to build. Its ``build_pre`` is given
       steps with the 1-D ``D`` it expects.
+    - numpy >= 2.0 removed ``np.find_common_type`` and ``np.in1d``, which the copy
+      of SciPy's matrix exponential that Nengo vendors (``nengo._vendor.scipy``,
+      Nengo 3.2 to 4.1) calls once a matrix is large enough for its norm to be
+      estimated. ``nengo.utils.filter_design.cont2discrete`` (used to discretize a
+      `~nengo.LinearFilter` of high order, and by ``nengo_dl.benchmarks.lmu``)
+      raised ``AttributeError``; it is given SciPy's own ``scipy.linalg.expm``,
+      the function Nengo's copy was taken from.
     """
     import nengo
+    import nengo.utils.filter_design
+    import numpy as np
     from nengo_dl.process_builders import LinearFilterBuilder
 
     build_pre = LinearFilterBuilder.build_pre
     if int(nengo.__version__.split(".")[0]) >= 4 and not hasattr(build_pre, "wrapped"):
         LinearFilterBuilder.build_pre = _nengo_3_filter_steps(build_pre)
+
+    if not (hasattr(np, "in1d") and hasattr(np, "find_common_type")):
+        import scipy.linalg
+
+        nengo.utils.filter_design.expm = scipy.linalg.expm
 
 
 class _ActivatingLoader(importlib.abc.Loader):

@@ -5,6 +5,7 @@ carries NengoDL's test suite, its ``conftest.py`` and the ``setup.cfg`` that say
 how NengoDL runs Nengo's own core tests.
 """
 
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -13,6 +14,15 @@ from pathlib import Path
 
 NENGO_DL_VERSION = "3.6.0"
 CACHE = Path(__file__).resolve().parent.parent / ".upstream"
+
+
+def stack():
+    """The installed stack the baselines are keyed by: Nengo's and TensorFlow's
+    major.minor versions, e.g. ``("3.2", "2.12")``."""
+    return tuple(
+        ".".join(importlib.metadata.version(name).split(".")[:2])
+        for name in ("nengo", "tensorflow")
+    )
 
 
 def fetch_sdist():

@@ -18,7 +18,7 @@ tests and its tolerances) in one of three modes:
     ``nengo_dl_trainable.tests.nengo_core_loader``.
 
 A mode passes if no test fails or errors that fails in ``stock`` too
-(`STOCK_FAILURES`, measured), and as many tests ran as in stock.
+(`STOCK`, measured per stack), and as many tests ran as in stock.
 
 Usage: ``python scripts/nengo_core_suite.py [--mode M ...] [--workers N]``
 """
@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _sdist import extract_sdist, failed_tests, parse_summary
+from _sdist import extract_sdist, failed_tests, parse_summary, stack
 
 #: The Nengo test modules run (those that simulate synapses, neurons, ensembles,
 #: connections, learning rules, processes, probes, nodes, transforms, copies and
@@ -53,15 +53,28 @@ MODULES = [
     "nengo.networks.tests.test_networks",
 ]
 
-#: Measured with ``--mode stock`` (Nengo 3.2.0, NengoDL 3.6.0, TF 2.12.1,
-#: numpy 1.24.3, pytest 7.4.4; 2026-11-29): 371 passed, 22 skipped.
-STOCK = {"passed": 371, "skipped": 22}
-STOCK_FAILURES = set()
+#: Stock NengoDL per stack (Nengo, TensorFlow), measured with ``--mode stock``
+#: (pytest 7.4.4): the counts, and the tests that fail in stock.
+STOCK = {
+    # NengoDL 3.6.0, Nengo 3.2.0, TF 2.12.1, numpy 1.24.3 (2026-11-29)
+    ("3.2", "2.12"): {"counts": {"passed": 371, "skipped": 22}, "failures": set()},
+    # NengoDL 3.6.0, Nengo 4.1.0, TF 2.21.0 + tf-keras 2.21.0, numpy 2.5.5,
+    # Python 3.12.1 (2026-11-29)
+    ("4.1", "2.21"): {
+        "counts": {"passed": 370, "failed": 1, "skipped": 22},
+        "failures": {
+            # Nengo 4.1's Synapse.filt of a 1-D signal assigns an array to an
+            # element under numpy 2 ("setting an array element with a sequence");
+            # fails with core Nengo's own simulator too
+            "nengo/tests/test_synapses.py::test_triangle",
+        },
+    },
+}
 
 LOADER = "nengo_dl_trainable.tests.nengo_core_loader.make_test_sim"
 
 
-def run(mode, workers):
+def run(mode, workers, stock):
     with tempfile.TemporaryDirectory() as tmp:
         root = extract_sdist(tmp)
         # wide enough that -rfE's summary lines carry the failure's reason
@@ -102,19 +115,21 @@ def run(mode, workers):
         print(f"[{mode}] no pytest summary line found")
         return False
     failures = failed_tests(result.stdout)
-    new = sorted(failures - STOCK_FAILURES)
+    new = sorted(failures - stock["failures"])
     ran = counts["passed"] + counts["failed"] + counts["skipped"] + counts["error"]
-    ok = not new and ran == sum(STOCK.values())
+    stock_ran = sum(stock["counts"].values())
+    ok = not new and ran == stock_ran
     print(
         f"[{mode}] {time.time() - start:.0f} s: {counts['passed']} passed, "
         f"{counts['failed']} failed, {counts['error']} errors, "
-        f"{counts['skipped']} skipped (stock: {STOCK['passed']} passed, "
-        f"{STOCK['skipped']} skipped)"
+        f"{counts['skipped']} skipped (stock: "
+        + ", ".join(f"{n} {key}" for key, n in stock["counts"].items())
+        + ")"
     )
     for test in new:
         print(f"[{mode}] fails here, not in stock: {test}")
-    if ran != sum(STOCK.values()):
-        print(f"[{mode}] {ran} tests ran, stock ran {sum(STOCK.values())}")
+    if ran != stock_ran:
+        print(f"[{mode}] {ran} tests ran, stock ran {stock_ran}")
     print(f"[{mode}] " + ("no failure stock does not have" if ok else "REGRESSION"))
     return ok
 
@@ -129,7 +144,15 @@ def main():
     )
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    results = [run(mode, args.workers) for mode in args.mode]
+    if stack() not in STOCK:
+        # still run, so that --mode stock shows what to add
+        print(
+            "Nengo core suite: no stock baseline for Nengo {} with TensorFlow {}; "
+            "measure it with --mode stock and add it to STOCK".format(*stack())
+        )
+    no_baseline = {"counts": {}, "failures": set()}
+    stock = STOCK.get(stack(), no_baseline)
+    results = [run(mode, args.workers, stock) for mode in args.mode]
     return 0 if all(results) else 1
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up (once) and run every check of nengo-dl-trainable, on two stacks:
+# Set up (once) and run every check of nengo-dl-trainable, on three environments:
 #
 # pinned (Python 3.11, TensorFlow 2.12, Nengo 3.2, numpy 1.24; in .venv):
 #   formatting and lint (ruff), the documentation build (Sphinx, warnings as
@@ -7,15 +7,41 @@
 #   own core tests run through NengoDL (nothing configured, and a default that
 #   selects synapses and neuron types everywhere), and this package's tests.
 # current (Python 3.12, TensorFlow 2.21 + tf-keras, Nengo 4.1, numpy 2; in
-#   .venv-current): this package's tests (examples and doctests included).
+#   .venv-current): the upstream NengoDL suite, Nengo's core tests through
+#   NengoDL, and this package's tests, as on the pinned stack.
+# current on Python 3.13 (in .venv-current-3.13): this package's tests.
 #
-# PYTHON and CURRENT_PYTHON pick the interpreters (default python3.11, python3.12).
+# This package's tests include the examples and doctests everywhere.
+# PYTHON, CURRENT_PYTHON and NEWEST_PYTHON pick the interpreters (default
+# python3.11, python3.12, python3.13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
 CURRENT_PYTHON=${CURRENT_PYTHON:-python3.12}
+NEWEST_PYTHON=${NEWEST_PYTHON:-python3.13}
 # TensorFlow's C++ start-up chatter (no GPU, no TensorRT) would bury the results
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONUNBUFFERED=1
+
+# TensorFlow 2.21 logs CUDA probing through absl before TF_CPP_MIN_LOG_LEVEL
+# applies; keep those lines out so that each step's summary closes its output
+without_absl_lines() {
+    grep -v -E "^(I0000|E0000|W0000|WARNING: All log messages before absl)" >&2 || true
+}
+
+gates() {  # the upstream NengoDL suite and Nengo's core suite, in venv $1
+    echo "== upstream NengoDL suite ($1)"
+    # against stock NengoDL's baseline on this stack, with one intended
+    # difference (see the script)
+    "$1/bin/python" scripts/upstream_suite.py
+    echo "== Nengo core tests through NengoDL ($1)"
+    "$1/bin/python" scripts/nengo_core_suite.py --mode installed default
+}
+
+our_tests() {  # this package's tests in venv $1
+    echo "== nengo-dl-trainable tests ($1)"
+    TF_CPP_MIN_LOG_LEVEL=3 "$1/bin/python" -m pytest -n 2 --doctest-modules \
+        nengo_dl_trainable 2> >(without_absl_lines)
+}
 
 echo "== pinned stack: install ($PYTHON)"
 PYTHON=$PYTHON EDITABLE=1 bash scripts/install.sh tests,docs,keras-spiking
@@ -27,23 +53,16 @@ echo "== ruff format --check / ruff check"
 echo "== documentation (sphinx-build -W)"
 .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
-echo "== upstream NengoDL suite"
-# against stock NengoDL's baseline, with one intended difference (see the script)
-.venv/bin/python scripts/upstream_suite.py
-
-echo "== Nengo core tests through NengoDL"
-.venv/bin/python scripts/nengo_core_suite.py --mode installed default
-
-echo "== nengo-dl-trainable tests (pinned stack)"
-.venv/bin/python -m pytest -n 2 --doctest-modules nengo_dl_trainable
+gates .venv
+our_tests .venv
 
 echo "== current stack: install ($CURRENT_PYTHON)"
 VENV=.venv-current PYTHON=$CURRENT_PYTHON EDITABLE=1 \
     bash scripts/install.sh tests,keras-spiking
+gates .venv-current
+our_tests .venv-current
 
-echo "== nengo-dl-trainable tests (current stack)"
-# TensorFlow 2.21 logs CUDA probing through absl before TF_CPP_MIN_LOG_LEVEL
-# applies; keep those lines out so that pytest's summary closes the output
-TF_CPP_MIN_LOG_LEVEL=3 .venv-current/bin/python -m pytest -n 2 --doctest-modules \
-    nengo_dl_trainable \
-    2> >(grep -v -E "^(I0000|E0000|W0000|WARNING: All log messages before absl)" >&2)
+echo "== current stack: install ($NEWEST_PYTHON)"
+VENV=.venv-current-3.13 PYTHON=$NEWEST_PYTHON EDITABLE=1 \
+    bash scripts/install.sh tests,keras-spiking
+our_tests .venv-current-3.13

@@ -135,6 +135,31 @@ def test_stock_nengo_dl_cannot_run_these(name, rng, allclose):
     assert np.all(np.isfinite(run_nengo_dl(net, stim, probes, x[None])[0]))
 
 
+def test_high_order_filter_discretizes_on_every_numpy(allclose):
+    """Nengo's vendored matrix exponential needs numpy < 2 for large matrices.
+
+    ``cont2discrete`` of an order-256 Legendre delay system (NengoDL's LMU
+    benchmark) estimates a matrix norm, which called ``np.in1d`` in the copy of
+    SciPy that Nengo vendors; with numpy 2 NengoDL's import gives Nengo SciPy's
+    own ``expm`` (`_nengo_dl_trainable_hook.fix_nengo_dl`). Compared with SciPy's
+    ``cont2discrete``, an independent implementation.
+    """
+    import scipy.signal
+    from nengo.utils.filter_design import cont2discrete
+
+    order, theta = 256, 784.0
+    q = np.arange(order)
+    r = (2 * q + 1)[:, None] / theta
+    j, i = np.meshgrid(q, q)
+    a = np.where(i < j, -1.0, (-1.0) ** (i - j + 1)) * r
+    b = (-1.0) ** q[:, None] * r
+    system = (a, b, np.ones((1, order)), np.zeros((1, 1)))
+    ours = cont2discrete(system, dt=1.0, method="zoh")
+    scipy_ad, scipy_bd = scipy.signal.cont2discrete(system, dt=1.0, method="zoh")[:2]
+    assert allclose(ours[0], scipy_ad, atol=1e-10)
+    assert allclose(ours[1], scipy_bd, atol=1e-10)
+
+
 @pytest.mark.parametrize("name", sorted(STOCK_NENGO_DL_DIFFERS_FROM_CORE))
 def test_stock_nengo_dl_ignores_lowpass_method(name, rng, allclose):
     x = input_signal(rng, 30, 2)
