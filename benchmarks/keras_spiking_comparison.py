@@ -27,7 +27,6 @@ Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--rates ...
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 import keras_spiking
@@ -35,6 +34,7 @@ import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
+from _learning import EpochRecorder, keras_lowpass_chain, keras_taus
 from _results import machine, write
 
 DT = 0.001
@@ -49,21 +49,6 @@ def task_input(task):
     if task == "lowpass":
         return np.ones((1, N_STEPS, 1))
     return np.random.RandomState(0).standard_normal((1, N_STEPS, 1))
-
-
-class Recorder(tf.keras.callbacks.Callback):
-    """Time constants and wall time after every epoch."""
-
-    def __init__(self, read_taus):
-        super().__init__()
-        self.read_taus, self.taus, self.times = read_taus, [], []
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
-        self.taus.append(self.read_taus())
 
 
 def nengo_dl_network(taus, trainable):
@@ -88,7 +73,7 @@ def run_nengo_dl(task, x, learning_rate, epochs):
     net, stim, conns, probe = nengo_dl_network(TASKS[task]["start"], trainable=True)
     with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
-        recorder = Recorder(
+        recorder = EpochRecorder(
             lambda: [p["synapse"].tau for p in sim.get_nengo_params(conns)]
         )
         history = sim.fit(
@@ -97,36 +82,12 @@ def run_nengo_dl(task, x, learning_rate, epochs):
     return recorder, history.history["loss"]
 
 
-def keras_model(taus):
-    inp = x = tf.keras.Input((None, 1))
-    layers = []
-    for tau in taus:
-        layers.append(
-            keras_spiking.Lowpass(
-                tau_initializer=tau,
-                dt=DT,
-                # as Nengo's filters, which start from zero
-                initial_level_constraint=tf.zeros_like,
-            )
-        )
-        x = layers[-1](x)
-    return tf.keras.Model(inp, x), layers
-
-
 def run_keras_spiking(task, x, learning_rate, epochs):
-    model, _ = keras_model(TASKS[task]["true"])
+    model, _ = keras_lowpass_chain(TASKS[task]["true"], DT)
     target = model.predict(x, verbose=0)
-    model, layers = keras_model(TASKS[task]["start"])
+    model, layers = keras_lowpass_chain(TASKS[task]["start"], DT)
     model.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
-
-    def read_taus():
-        # the forward pass clips tau at 1e-8
-        return [
-            max(float(np.ravel(layer.layer.cell.tau.numpy())[0]), 1e-8)
-            for layer in layers
-        ]
-
-    recorder = Recorder(read_taus)
+    recorder = EpochRecorder(lambda: keras_taus(layers))
     history = model.fit(x, target, epochs=epochs, verbose=0, callbacks=[recorder])
     return recorder, history.history["loss"]
 

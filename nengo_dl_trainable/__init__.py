@@ -9,6 +9,8 @@ A network selects what trains through the ``trainable_params`` config parameter:
         ...
         net.config[conn].trainable_params = {"synapse"}
 
+Values can also be marked where they are given: ``synapse=L(0.01)``,
+``nengo.LIF(tau_rc=L(0.02), tau_ref=S(0.002))`` (see `nengo_dl_trainable.markers`).
 Training (`nengo_dl.Simulator.fit`), saving (``save_params``/``load_params``) and
 freezing (``freeze_params``) work unchanged; frozen networks run in core Nengo.
 `summary` (and `parameter_info`) show what trains and its current values.
@@ -30,6 +32,7 @@ _nengo_dl.check_nengo_dl_version()
 # pylint: disable=wrong-import-position
 from nengo_dl_trainable import (  # noqa: E402
     converter,
+    markers,
     neuron_builders,
     synapse_builders,
 )
@@ -40,7 +43,9 @@ from nengo_dl_trainable.config import (  # noqa: E402
     TrainableParamsParam,
     TrainableParamsWarning,
 )
+from nengo_dl_trainable.double_exp import DoubleExp  # noqa: E402
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
+from nengo_dl_trainable.markers import L, S, fixed, learned  # noqa: E402
 from nengo_dl_trainable.neurons import PerNeuron  # noqa: E402
 from nengo_dl_trainable.report import (  # noqa: E402
     ParameterInfo,
@@ -49,6 +54,7 @@ from nengo_dl_trainable.report import (  # noqa: E402
 )
 from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass  # noqa: E402
 
+markers.install()
 synapse_builders.register_build_function()
 neuron_builders.register_build_function()
 converter.register_converter()
@@ -61,10 +67,15 @@ __all__ = [
     "TrainableParamsError",
     "TrainableParamsParam",
     "TrainableParamsWarning",
+    "DoubleExp",
     "filter_poles",
+    "fixed",
+    "L",
+    "learned",
     "ParameterInfo",
     "parameter_info",
     "PerNeuron",
+    "S",
     "summary",
     "VectorAlpha",
     "VectorLowpass",

@@ -364,4 +364,6 @@ def apply():
     import nengo_dl_trainable
 
     nengo_dl.trainable_params = nengo_dl_trainable
+    # the inline markers, as NengoDL issue #60 writes them: from nengo_dl import L, S
+    nengo_dl.L, nengo_dl.S = nengo_dl_trainable.L, nengo_dl_trainable.S
     sys.modules.setdefault("nengo_dl.trainable_params", nengo_dl_trainable)

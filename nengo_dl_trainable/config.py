@@ -49,6 +49,11 @@ it. NengoDL's own ``trainable`` flag takes part in the same lookup.
   them, the build raises an error naming both.
 - With ``inference_only=True`` nothing trains; configured parameters are
   computed from their current values as constants.
+- Values marked inline with `~nengo_dl_trainable.markers.L` (learned) or
+  `~nengo_dl_trainable.markers.S` (fixed) are the object's own word on their
+  names: they must agree with a ``trainable_params`` set on the object, and
+  otherwise add their names to (or remove them from) what the rules above
+  select, with NengoDL's stock choice where no ``trainable_params`` decides.
 """
 
 import difflib
@@ -63,6 +68,8 @@ from nengo.exceptions import ConfigError, NetworkContextError, ValidationError
 from nengo.neurons import Direct
 from nengo.params import Parameter
 from nengo_dl import compat
+
+from nengo_dl_trainable.markers import marked_names
 
 #: The config parameter's name.
 PARAM_NAME = "trainable_params"
@@ -392,15 +399,30 @@ class SelectedNames(frozenset):
         True if the names come from a setting on the object (or, for neurons,
         on their ensemble): every name must then apply. False for a class or
         network default, whose names apply only where they can.
+    marked : frozenset of str
+        Names marked learned with `~nengo_dl_trainable.markers.L`: each must
+        apply, as if set on the object.
+    excluded : frozenset of str
+        Parameters (``"synapse.tau"``) marked fixed with
+        `~nengo_dl_trainable.markers.S` while their prefix is selected.
     """
 
-    def __new__(cls, names=(), explicit=False):
+    def __new__(cls, names=(), explicit=False, marked=(), excluded=()):
         self = super().__new__(cls, names)
         self.explicit = explicit
+        self.marked = frozenset(marked)
+        self.excluded = frozenset(excluded)
         return self
 
+    def is_explicit(self, name):
+        """Whether ``name`` was set on the object (or marked), so it must apply."""
+        return self.explicit or _covers(self.marked, name)
+
     def __repr__(self):
-        return f"SelectedNames({set(self) or '{}'}, explicit={self.explicit})"
+        return (
+            f"SelectedNames({set(self) or '{}'}, explicit={self.explicit}, "
+            f"marked={set(self.marked) or '{}'}, excluded={set(self.excluded) or '{}'})"
+        )
 
 
 def _expand_stock(names, obj):
@@ -486,12 +508,66 @@ def selected_attributes(configs, obj):
         setting = _neurons_setting(configs, obj)
     else:
         setting = resolve_setting(configs, obj)
+    markers = marked_names(obj)
+    if markers:
+        return _with_markers(setting, obj, markers)
     if setting is None or setting.kind != PARAM_NAME:
         return None
     names = _expand_stock(setting.value, obj)
     if not setting.on_object:
         names = frozenset(n for n in names if _has_attribute(obj, n))
     return SelectedNames(names, explicit=setting.on_object)
+
+
+def _with_markers(setting, obj, markers):
+    """The names selected for ``obj`` by its settings and its markers.
+
+    A marker is the object's own word on one name: where the object's own
+    ``trainable_params`` disagrees, that is an error; otherwise learned names are
+    added to, and fixed ones removed from, what the settings select (NengoDL's
+    stock names where no ``trainable_params`` decides).
+    """
+    if setting is not None and setting.kind == PARAM_NAME:
+        names = _expand_stock(setting.value, obj)
+        if setting.on_object:
+            disagree = sorted(
+                f"{'L' if is_learned else 'S'}(...) on {name!r}"
+                for name, is_learned in markers.items()
+                if _covers(names, name) != is_learned
+            )
+            if disagree:
+                raise TrainableParamsError(
+                    f"the markers {', '.join(disagree)} contradict {setting.where} = "
+                    f"{set(setting.value)}; mark a value or name it in "
+                    "trainable_params, not both in opposite ways",
+                    obj=obj,
+                )
+    elif setting is None or setting.value:
+        names = _expand_stock({STOCK}, obj)  # what NengoDL trains
+    else:
+        names = frozenset()  # trainable=False
+    on_object = setting is not None and setting.on_object
+    if not on_object:
+        names = frozenset(n for n in names if _has_attribute(obj, n))
+    learned = frozenset(n for n, is_learned in markers.items() if is_learned)
+    fixed = frozenset(n for n, is_learned in markers.items() if not is_learned)
+    clashes = sorted(
+        f"L(...) on {a!r} and S(...) on {b!r}"
+        for a in learned
+        for b in fixed
+        if _covers({a}, b) or _covers({b}, a)
+    )
+    if clashes:
+        raise TrainableParamsError(
+            f"the markers contradict each other: {', '.join(clashes)}", obj=obj
+        )
+    names = frozenset(n for n in names if n not in fixed and not _covers(fixed, n))
+    return SelectedNames(
+        names | learned,
+        explicit=on_object,
+        marked=learned,
+        excluded=frozenset(n for n in fixed if "." in n),
+    )
 
 
 def _has_attribute(obj, name):
@@ -548,7 +624,8 @@ def selected_parameters(names, prefix, available):
     if not names:
         return (), {}
     if prefix in names:
-        return tuple(available), {}
+        excluded = getattr(names, "excluded", frozenset())
+        return tuple(p for p in available if f"{prefix}.{p}" not in excluded), {}
     chosen, unknown = [], {}
     for name in sorted(names):
         base, _, param = name.partition(".")

@@ -118,7 +118,7 @@ def refuse_or_skip(model, obj, names, name, reason):
     obj : object
         The object the name was selected for (named in the error).
     names : `.SelectedNames`
-        The object's selection; ``names.explicit`` decides.
+        The object's selection; ``names.is_explicit(name)`` decides.
     name : str
         The name that cannot train.
     reason : str
@@ -129,7 +129,7 @@ def refuse_or_skip(model, obj, names, name, reason):
     TrainableParamsError
         If the name was set on the object itself.
     """
-    if names.explicit:
+    if names.is_explicit(name):
         raise TrainableParamsError(reason, obj=obj)
     model_record(model).skipped.append(SkippedAttribute(obj, name, reason))
 

@@ -12,6 +12,8 @@ The TensorFlow builders compute the filter coefficients once per run in
 NengoDL's own synapse builders cost.
 """
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 from nengo import Connection
@@ -28,6 +30,7 @@ from nengo_dl_trainable._nengo_dl import (
 )
 from nengo_dl_trainable.config import (
     TrainableParamsError,
+    TrainableParamsWarning,
     names_with_prefix,
     network_configs,
     selected_parameters,
@@ -71,6 +74,7 @@ def _selected_synapse(model, conn, names):
         names, "synapse", parameterization.parameters
     )
     for name, reason in unknown.items():
+        reason = parameterization.unavailable.get(name, reason)
         refuse_or_skip(model, conn, names, name, reason)
     if not selected:
         return None
@@ -122,6 +126,8 @@ def build_connection(model, conn):
     if chosen is None:
         return
     parameterization, selected = chosen
+    if parameterization.caveat is not None:
+        warnings.warn(TrainableParamsWarning(f"{conn}: {parameterization.caveat}"))
 
     index = _synapse_operator_index(model, conn, first)
     old = model.operators[index]

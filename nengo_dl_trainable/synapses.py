@@ -12,6 +12,12 @@ descent can produce an invalid filter and no clipping is needed.
     ``theta = log(tau)``: the filter ``1 / (tau s + 1)^2``.
 `.VectorLowpass`, `.VectorAlpha` (``"tau"``)
     ``theta_i = log(tau_i)`` for each dimension ``i``.
+`.DoubleExp` (``"tau1"``, ``"tau2"``)
+    ``theta_k = log(tau_k)``: the filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. A time
+    constant of 0 (a ``DoubleExp`` that is a lowpass) has no logarithm; it is not
+    a parameter and stays 0. Unlike the coefficients of a second-order
+    `~nengo.LinearFilter`, the two values stay well conditioned when the time
+    constants are close.
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
     The denominator is normalized to a leading coefficient of 1 and factored into
     sections of order two (and one of order one for an odd order). For continuous
@@ -52,6 +58,7 @@ import tensorflow as tf
 from nengo.synapses import Alpha, LinearFilter, Lowpass
 
 from nengo_dl_trainable.config import TrainableParamsError
+from nengo_dl_trainable.double_exp import DoubleExp
 from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
@@ -186,9 +193,15 @@ class FilterParameterization:
     ----------
     parameters : tuple of str
         Names of the trainable parameters (``"synapse.<name>"`` in config).
+    unavailable : dict of str: str
+        Parameters this synapse has but cannot train, each with the reason.
+    caveat : str or None
+        Why training may not do what a user expects, warned about at build time.
     """
 
     parameters = ()
+    unavailable = {}
+    caveat = None
 
     def __init__(self, synapse, trained=()):
         self.synapse = synapse
@@ -424,6 +437,129 @@ class AlphaParameterization(TauParameterization):
         return rate**2, tf.concat([tf.ones_like(rate), 2 * rate, rate**2], axis=1)
 
 
+class DoubleExpParameterization(FilterParameterization):
+    """`.DoubleExp` ``1 / ((tau1 s + 1)(tau2 s + 1))``, trained in its time constants.
+
+    One time constant trains as ``theta = log(tau)``. Where both train, the two
+    values are ``theta_1 = log(tau1 + tau2)`` and
+    ``theta_2 = artanh((tau1 - tau2) / (tau1 + tau2))`` (held in the parameters
+    named ``tau1`` and ``tau2``), so that with ``S = tau1 + tau2`` and
+    ``q = tanh(theta_2)``, ``tau1 = S (1 + q) / 2`` and ``tau2 = S (1 - q) / 2``,
+    both positive for any values, equal at ``theta_2 = 0``. Why: the data fix the
+    sum of the time constants far better than their spread (which shapes only
+    the high frequencies), and these two values separate the two, where
+    ``log(tau1)`` and ``log(tau2)`` mix them; Adam, which scales each value's
+    step separately, then converges in tens of epochs instead of crawling along a
+    diagonal valley (``benchmarks/double_exp_recovery.py``).
+
+    A time constant of 0 is not a parameter. With rates ``r_k = 1 / tau_k`` the
+    transfer function is ``r1 r2 / (s^2 + (r1 + r2) s + r1 r2)``, with both
+    training ``(4 / (S^2 (1 - q^2))) / (s^2 + 4 s / (S (1 - q^2)) + 4 / (S^2 (1 -
+    q^2)))``.
+    """
+
+    def __init__(self, synapse, trained=()):
+        super().__init__(synapse, trained)
+        if not synapse.analog:
+            raise TrainableParamsError(f"cannot train {synapse}: analog must be True")
+        taus = {"tau1": synapse.tau1, "tau2": synapse.tau2}
+        self.parameters = tuple(name for name, tau in taus.items() if tau > 0)
+        self.unavailable = {
+            f"synapse.{name}": (
+                f"cannot train {name} of {synapse}: it is 0, and a time constant is "
+                "trained as its logarithm (start it above 0 to learn it)"
+            )
+            for name, tau in taus.items()
+            if tau == 0
+        }
+        if not self.parameters:
+            raise TrainableParamsError(
+                f"cannot train {synapse}: both time constants are 0 (a passthrough "
+                "has no time constant to learn)"
+            )
+        #: whether both time constants train (as their sum and spread)
+        self.sum_and_spread = {"tau1", "tau2"} <= set(self.trained)
+        if self.sum_and_spread and synapse.tau1 == synapse.tau2:
+            self.caveat = (
+                f"{synapse} starts with equal time constants, which training keeps "
+                "equal: swapping them gives the same filter, so the gradient cannot "
+                "tell them apart. Start them apart to learn two time constants."
+            )
+
+    @property
+    def order(self):
+        return len(self.parameters)
+
+    @property
+    def direct_term(self):
+        return self.method != "zoh"
+
+    @property
+    def signature(self):
+        return super().signature + (self.sum_and_spread,)
+
+    def initial_values(self):
+        tau1, tau2 = self.synapse.tau1, self.synapse.tau2
+        if self.sum_and_spread:
+            return {
+                "tau1": np.log([tau1 + tau2]),
+                "tau2": np.arctanh([(tau1 - tau2) / (tau1 + tau2)]),
+            }
+        return {name: np.log([getattr(self.synapse, name)]) for name in self.parameters}
+
+    def transfer_function(self, values):
+        if self.sum_and_spread:
+            total, spread = tf.exp(values["tau1"]), tf.tanh(values["tau2"])
+            product_rate = 4 / (total**2 * (1 - spread**2))  # r1 r2
+            sum_rate = 4 / (total * (1 - spread**2))  # r1 + r2
+            one = tf.ones_like(total)
+            return product_rate, tf.concat([one, sum_rate, product_rate], axis=1)
+        rates = [tf.exp(-values[name]) for name in self.parameters]
+        one = tf.ones_like(rates[0])
+        den = polynomial_product(
+            [one] + [tf.concat([one, rate], axis=1) for rate in rates]
+        )
+        return tf.reduce_prod(tf.concat(rates, axis=1), axis=1, keepdims=True), den
+
+    def _time_constants(self, values):
+        """The time constants (seconds) for trained values of some parameters."""
+        if self.sum_and_spread and values:
+            total = np.exp(np.ravel(values["tau1"])[0])
+            spread = np.tanh(np.ravel(values["tau2"])[0])
+            return {
+                "tau1": float(total * (1 + spread) / 2),
+                "tau2": float(total * (1 - spread) / 2),
+            }
+        return {name: float(np.exp(np.ravel(values[name])[0])) for name in values}
+
+    def to_synapse(self, values):
+        return self._with_taus(self._time_constants(values))
+
+    def to_object(self, values):
+        """The learned synapse; untrained time constants are exactly the original.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            Trained values for some of the names in ``parameters``.
+
+        Returns
+        -------
+        `.DoubleExp`
+        """
+        return self._with_taus(self._time_constants(values))
+
+    def _with_taus(self, taus):
+        s = self.synapse
+        return DoubleExp(
+            taus.get("tau1", s.tau1), taus.get("tau2", s.tau2), **self._synapse_kwargs()
+        )
+
+    def user_values(self, values):
+        taus = self._time_constants(values)
+        return {name: np.array([taus[name]]) for name in self.parameters}
+
+
 class LinearFilterParameterization(FilterParameterization):
     """Any `~nengo.LinearFilter`, with its denominator in stable sections.
 
@@ -641,6 +777,8 @@ def parameterization_for(synapse, trained=()):
         return _TAU_PARAMETERIZATIONS[type(synapse)](synapse, trained)
     if isinstance(synapse, VectorSynapse):
         return VectorTauParameterization(synapse, trained)
+    if type(synapse) is DoubleExp:
+        return DoubleExpParameterization(synapse, trained)
     if type(synapse) is LinearFilter:
         return LinearFilterParameterization(synapse, trained)
     subclass = (
@@ -651,6 +789,6 @@ def parameterization_for(synapse, trained=()):
     )
     raise TrainableParamsError(
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
-        "Lowpass, Alpha, LinearFilter, VectorLowpass and VectorAlpha synapses have "
-        f"trainable parameters{subclass}"
+        "Lowpass, Alpha, DoubleExp, LinearFilter, VectorLowpass and VectorAlpha "
+        f"synapses have trainable parameters{subclass}"
     )
