@@ -13,11 +13,11 @@ descent can produce an invalid filter and no clipping is needed.
 `.VectorLowpass`, `.VectorAlpha` (``"tau"``)
     ``theta_i = log(tau_i)`` for each dimension ``i``.
 `.DoubleExp` (``"tau1"``, ``"tau2"``)
-    ``theta_k = log(tau_k)``: the filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. A time
-    constant of 0 (a ``DoubleExp`` that is a lowpass) has no logarithm; it is not
-    a parameter and stays 0. Unlike the coefficients of a second-order
-    `~nengo.LinearFilter`, the two values stay well conditioned when the time
-    constants are close.
+    The filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. One time constant trains as
+    ``theta = log(tau)``; both together as ``log(tau1 + tau2)`` and
+    ``artanh((tau1 - tau2) / (tau1 + tau2))`` (see `DoubleExpParameterization`).
+    A time constant of 0 (a ``DoubleExp`` that is a lowpass) is not a parameter
+    and stays 0.
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
     The denominator is normalized to a leading coefficient of 1 and factored into
     sections of order two (and one of order one for an odd order). For continuous
@@ -533,7 +533,13 @@ class DoubleExpParameterization(FilterParameterization):
         return {name: float(np.exp(np.ravel(values[name])[0])) for name in values}
 
     def to_synapse(self, values):
-        return self._with_taus(self._time_constants(values))
+        # time constants without a value (untrained, in to_object) stay exactly
+        # the original ones
+        taus = self._time_constants(values)
+        s = self.synapse
+        return DoubleExp(
+            taus.get("tau1", s.tau1), taus.get("tau2", s.tau2), **self._synapse_kwargs()
+        )
 
     def to_object(self, values):
         """The learned synapse; untrained time constants are exactly the original.
@@ -547,13 +553,7 @@ class DoubleExpParameterization(FilterParameterization):
         -------
         `.DoubleExp`
         """
-        return self._with_taus(self._time_constants(values))
-
-    def _with_taus(self, taus):
-        s = self.synapse
-        return DoubleExp(
-            taus.get("tau1", s.tau1), taus.get("tau2", s.tau2), **self._synapse_kwargs()
-        )
+        return self.to_synapse(values)
 
     def user_values(self, values):
         taus = self._time_constants(values)
