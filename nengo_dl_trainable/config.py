@@ -509,39 +509,12 @@ def selected_attributes(configs, obj):
     else:
         setting = resolve_setting(configs, obj)
     markers = marked_names(obj)
-    if markers:
-        return _with_markers(setting, obj, markers)
-    if setting is None or setting.kind != PARAM_NAME:
-        return None
-    names = _expand_stock(setting.value, obj)
-    if not setting.on_object:
-        names = frozenset(n for n in names if _has_attribute(obj, n))
-    return SelectedNames(names, explicit=setting.on_object)
-
-
-def _with_markers(setting, obj, markers):
-    """The names selected for ``obj`` by its settings and its markers.
-
-    A marker is the object's own word on one name: where the object's own
-    ``trainable_params`` disagrees, that is an error; otherwise learned names are
-    added to, and fixed ones removed from, what the settings select (NengoDL's
-    stock names where no ``trainable_params`` decides).
-    """
     if setting is not None and setting.kind == PARAM_NAME:
         names = _expand_stock(setting.value, obj)
-        if setting.on_object:
-            disagree = sorted(
-                f"{'L' if is_learned else 'S'}(...) on {name!r}"
-                for name, is_learned in markers.items()
-                if _covers(names, name) != is_learned
-            )
-            if disagree:
-                raise TrainableParamsError(
-                    f"the markers {', '.join(disagree)} contradict {setting.where} = "
-                    f"{set(setting.value)}; mark a value or name it in "
-                    "trainable_params, not both in opposite ways",
-                    obj=obj,
-                )
+        if markers and setting.on_object:
+            _check_markers_agree(setting, names, obj, markers)
+    elif not markers:
+        return None
     elif setting is None or setting.value:
         names = _expand_stock({STOCK}, obj)  # what NengoDL trains
     else:
@@ -549,6 +522,34 @@ def _with_markers(setting, obj, markers):
     on_object = setting is not None and setting.on_object
     if not on_object:
         names = frozenset(n for n in names if _has_attribute(obj, n))
+    if not markers:
+        return SelectedNames(names, explicit=on_object)
+    return _with_markers(names, on_object, obj, markers)
+
+
+def _check_markers_agree(setting, names, obj, markers):
+    """A marker must agree with ``trainable_params`` set on the object itself."""
+    disagree = sorted(
+        f"{'L' if is_learned else 'S'}(...) on {name!r}"
+        for name, is_learned in markers.items()
+        if _covers(names, name) != is_learned
+    )
+    if disagree:
+        raise TrainableParamsError(
+            f"the markers {', '.join(disagree)} contradict {setting.where} = "
+            f"{set(setting.value)}; mark a value or name it in "
+            "trainable_params, not both in opposite ways",
+            obj=obj,
+        )
+
+
+def _with_markers(names, on_object, obj, markers):
+    """The names the settings select for ``obj``, changed by its markers.
+
+    A marker is the object's own word on one name: learned names are added to,
+    and fixed ones removed from, what the settings select (NengoDL's stock names
+    where no ``trainable_params`` decides).
+    """
     learned = frozenset(n for n, is_learned in markers.items() if is_learned)
     fixed = frozenset(n for n, is_learned in markers.items() if not is_learned)
     clashes = sorted(
