@@ -1,10 +1,19 @@
 """Cost of trainable synapses and neuron parameters against stock NengoDL.
 
-The network (defaults: the issue's "realistic spiking network"): a chain of three
-LIF ensembles of 500 neurons, each with a recurrent connection, fed by a node and
-read out by a node; every connection has a synapse (``Lowpass``, ``Alpha`` or a
-double-exponential ``LinearFilter``); 100 steps, minibatch 32, 64 examples. The
-variants:
+Two networks (``--network``):
+
+- ``chain`` (the default; the "realistic spiking network" of issue 2): a chain of
+  three LIF ensembles of 500 neurons, each with a recurrent connection, fed by a
+  node and read out by a node; every connection has a synapse (``Lowpass``,
+  ``Alpha`` or a double-exponential ``LinearFilter``); 100 steps, minibatch 32, 64
+  examples.
+- ``small`` (the temporal digits task's shape, issue 16): one ensemble of 300
+  ``LIFRate`` neurons, driven from an 8-D node straight into its neurons and read
+  out from its neurons into a 10-D node, both connections with Glorot-initialized
+  weights and a synapse; 80 steps, minibatch 100, 1400 examples (``--ensembles``
+  and ``--dimensions`` do not apply).
+
+The variants:
 
 - ``stock``: nothing configured (stock NengoDL trains weights, encoders, biases);
 - ``synapses``: every connection also trains its synapse;
@@ -38,8 +47,10 @@ switched off (``NENGO_DL_TRAINABLE_DISABLE=1``): NengoDL without this package.
 
 Results go to ``results/cost.json``.
 
-Usage: ``python benchmarks/cost.py [--synapse lowpass|alpha|double_exp]
-[--neuron-type lif|lifrate] [--rounds N] [--repeats N] [--variants ...]``
+Usage: ``python benchmarks/cost.py [--network chain|small]
+[--synapse lowpass|alpha|double_exp] [--neuron-type lif|lifrate] [--neurons N]
+[--steps N] [--minibatch N] [--examples N] [--rounds N] [--repeats N]
+[--variants ...]``
 """
 
 import argparse
@@ -66,6 +77,19 @@ SYNAPSES = {
     ),
 }
 NEURON_TYPES = {"lifrate": nengo.LIFRate, "lif": nengo.LIF}
+# the small network's input and output sizes (the digits task's)
+SMALL_INPUT, SMALL_OUTPUT = 8, 10
+# defaults that differ between the networks (the rest are shared)
+NETWORK_DEFAULTS = {
+    "chain": {"neuron_type": "lif", "neurons": 500, "steps": 100, "minibatch": 32},
+    "small": {
+        "neuron_type": "lifrate",
+        "neurons": 300,
+        "steps": 80,
+        "minibatch": 100,
+        "examples": 1400,
+    },
+}
 
 # what each variant trains: synapses, neuron parameters (a ``trainable_params``
 # name), PerNeuron neurons; built with inference_only; frozen copy of which variant
@@ -107,18 +131,10 @@ def build_network(args, synapses=False, neurons=None, per_neuron=False, **_):
         if synapses or neurons:
             nengo_dl.configure_settings(trainable_params=None)
         net.config[nengo.Ensemble].neuron_type = neuron_type
-        stim = nengo.Node(np.zeros(args.dimensions))
-        ensembles = [
-            nengo.Ensemble(args.neurons, args.dimensions) for _ in range(args.ensembles)
-        ]
-        nengo.Connection(stim, ensembles[0], synapse=synapse(0))
-        for i, ens in enumerate(ensembles):
-            nengo.Connection(ens, ens, synapse=synapse(2 * i + 1))
-            if i + 1 < len(ensembles):
-                nengo.Connection(ens, ensembles[i + 1], synapse=synapse(2 * i + 2))
-        out = nengo.Node(size_in=args.dimensions)
-        nengo.Connection(ensembles[-1], out, synapse=synapse(0))
-        nengo.Probe(out)
+        if args.network == "small":
+            add_small_network(args, synapse)
+        else:
+            add_chain_network(args, synapse)
         if synapses:
             net.config[nengo.Connection].trainable_params = {"weights", "synapse"}
         if neurons:
@@ -126,10 +142,44 @@ def build_network(args, synapses=False, neurons=None, per_neuron=False, **_):
     return net
 
 
+def add_small_network(args, synapse):
+    """One ensemble between two nodes, connected to and from its neurons."""
+    stim = nengo.Node(np.zeros(SMALL_INPUT))
+    ens = nengo.Ensemble(args.neurons, 1)
+    out = nengo.Node(size_in=SMALL_OUTPUT)
+    glorot = nengo_dl.dists.Glorot()
+    nengo.Connection(stim, ens.neurons, transform=glorot, synapse=synapse(0))
+    nengo.Connection(ens.neurons, out, transform=glorot, synapse=synapse(0))
+    nengo.Probe(out)
+
+
+def add_chain_network(args, synapse):
+    """A chain of recurrent ensembles between two nodes."""
+    stim = nengo.Node(np.zeros(args.dimensions))
+    ensembles = [
+        nengo.Ensemble(args.neurons, args.dimensions) for _ in range(args.ensembles)
+    ]
+    nengo.Connection(stim, ensembles[0], synapse=synapse(0))
+    for i, ens in enumerate(ensembles):
+        nengo.Connection(ens, ens, synapse=synapse(2 * i + 1))
+        if i + 1 < len(ensembles):
+            nengo.Connection(ens, ensembles[i + 1], synapse=synapse(2 * i + 2))
+    out = nengo.Node(size_in=args.dimensions)
+    nengo.Connection(ensembles[-1], out, synapse=synapse(0))
+    nengo.Probe(out)
+
+
 def data(args):
     rng = np.random.RandomState(0)
-    shape = (args.minibatch * 2, args.steps, args.dimensions)
-    return rng.uniform(-1, 1, size=shape), rng.uniform(-1, 1, size=shape)
+    sizes = (
+        (SMALL_INPUT, SMALL_OUTPUT)
+        if args.network == "small"
+        else (args.dimensions, args.dimensions)
+    )
+    x, y = (
+        rng.uniform(-1, 1, size=(args.examples, args.steps, size)) for size in sizes
+    )
+    return x, y
 
 
 def simulator(net, args, inference_only=False):
@@ -300,6 +350,8 @@ def measure_builds(args, names, frozen_dir):
 
 
 NETWORK_OPTIONS = (
+    "network",
+    "examples",
     "synapse",
     "neuron_type",
     "ensembles",
@@ -318,14 +370,27 @@ def network_arguments(args):
     return options
 
 
-def print_table(args, times, builds):
-    print(
-        f"{args.ensembles} x {args.neurons} {args.neuron_type}, {args.dimensions}-D, "
-        f"{2 * args.ensembles + 1} {args.synapse} connections, {args.steps} steps, "
-        f"minibatch {args.minibatch}, {2 * args.minibatch} examples; "
-        f"{args.rounds} timing rounds, {args.repeats} build processes per variant; "
-        f"{os.cpu_count()} CPUs"
+def describe(args):
+    """One line describing the network and the measurement."""
+    if args.network == "small":
+        network = (
+            f"small network: {args.neurons} {args.neuron_type}, {SMALL_INPUT}-D in, "
+            f"{SMALL_OUTPUT}-D out, 2 {args.synapse} connections"
+        )
+    else:
+        network = (
+            f"chain: {args.ensembles} x {args.neurons} {args.neuron_type}, "
+            f"{args.dimensions}-D, {2 * args.ensembles + 1} {args.synapse} connections"
+        )
+    return (
+        f"{network}, {args.steps} steps, minibatch {args.minibatch}, "
+        f"{args.examples} examples; {args.rounds} timing rounds, {args.repeats} "
+        f"build processes per variant; {os.cpu_count()} CPUs"
     )
+
+
+def print_table(args, times, builds):
+    print(describe(args))
     print(
         f"{'variant':20s} {'fit epoch s (min, max)':>24s} {'wall':>6s} {'CPU':>6s} "
         f"{'predict s (min, max)':>24s} {'wall':>6s} {'CPU':>6s}"
@@ -370,13 +435,17 @@ def print_table(args, times, builds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--network", choices=sorted(NETWORK_DEFAULTS), default="chain")
     parser.add_argument("--synapse", choices=sorted(SYNAPSES), default="lowpass")
-    parser.add_argument("--neuron-type", choices=sorted(NEURON_TYPES), default="lif")
+    parser.add_argument("--neuron-type", choices=sorted(NEURON_TYPES))
     parser.add_argument("--ensembles", type=int, default=3)
-    parser.add_argument("--neurons", type=int, default=500)
+    parser.add_argument("--neurons", type=int)
     parser.add_argument("--dimensions", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--minibatch", type=int, default=32)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--minibatch", type=int)
+    parser.add_argument(
+        "--examples", type=int, help="examples per epoch (chain: 2 minibatches)"
+    )
     parser.add_argument("--rounds", type=int, default=15, help="timing rounds")
     parser.add_argument(
         "--repeats", type=int, default=3, help="build processes per variant (0: none)"
@@ -392,6 +461,11 @@ def main():
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--frozen-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    for option, value in NETWORK_DEFAULTS[args.network].items():
+        if getattr(args, option) is None:
+            setattr(args, option, value)
+    if args.examples is None:
+        args.examples = 2 * args.minibatch
     if args.child:
         measure_one(args)
         return

@@ -291,13 +291,37 @@ def element_rows(element_counts, row_counts):
     )
 
 
+def filters_mergeable(x, y):
+    """Whether two filter operators may share a group: only if their inputs match.
+
+    This is the rule stock NengoDL follows for the synapses these operators
+    replace (its lowpass filters' state signals have the input's size, and its
+    linear filters check the size), so a network plans the same with trainable
+    synapses as without. Merging filters of different sizes lets NengoDL put
+    their inputs, which different operators set, in one base array, and it then
+    writes them by scatter every step: that doubled the cost of training a small
+    network (``benchmarks/cost.py --network small``).
+
+    Parameters
+    ----------
+    x, y : `.SimTrainableLowpass` or `.SimTrainableLinearFilter`
+        The operators.
+
+    Returns
+    -------
+    bool
+        True if their inputs have the same shape.
+    """
+    return x.input.shape == y.input.shape
+
+
 @Builder.register(SimTrainableLowpass)
 class TrainableLowpassBuilder(OpBuilder):
     """Build a group of `.SimTrainableLowpass` operators.
 
-    Operators with any input size merge into one group: the coefficients are
-    repeated for every element of each operator's input (or, for per-dimension
-    time constants, one per element).
+    Operators with inputs of the same size merge into one group (see
+    `filters_mergeable`); the coefficients are repeated for every element of each
+    operator's input (or, for per-dimension time constants, one per element).
     """
 
     def build_pre(self, signals, config):
@@ -332,7 +356,7 @@ class TrainableLowpassBuilder(OpBuilder):
     @staticmethod
     def mergeable(x, y):
         # one time constant per op, or one per element: not both in one group
-        return x.log_tau.ndim == y.log_tau.ndim
+        return filters_mergeable(x, y) and x.log_tau.ndim == y.log_tau.ndim
 
 
 @Builder.register(SimTrainableLinearFilter)
@@ -340,7 +364,8 @@ class TrainableLinearFilterBuilder(OpBuilder):
     """Build a group of `.SimTrainableLinearFilter` operators.
 
     Operators whose filters have the same structure (parameterization type, order,
-    direct term, discretization) merge, whatever their input sizes.
+    direct term, discretization) and whose inputs have the same size merge (see
+    `filters_mergeable`).
     """
 
     def build_pre(self, signals, config):
@@ -412,4 +437,7 @@ class TrainableLinearFilterBuilder(OpBuilder):
 
     @staticmethod
     def mergeable(x, y):
-        return x.parameterization.signature == y.parameterization.signature
+        return (
+            filters_mergeable(x, y)
+            and x.parameterization.signature == y.parameterization.signature
+        )

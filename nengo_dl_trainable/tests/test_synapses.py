@@ -564,3 +564,43 @@ def test_no_configuration_builds_stock_graph(Simulator):
             isinstance(op, (SimTrainableLowpass, SimTrainableLinearFilter))
             for op in sim.model.operators
         )
+
+
+@pytest.mark.parametrize(
+    "synapse", [Lowpass(0.005), Alpha(0.005), DoubleExp(0.02, 0.005)]
+)
+def test_trainable_synapses_plan_like_stock(synapse, Simulator):
+    """Filters of different sizes stay in separate groups, as in stock NengoDL.
+
+    Merged, NengoDL puts the inputs of both filters (set by two different
+    operators) in one base array and writes them by scatter on every step, which
+    doubled the cost of training this network (issue 16).
+    """
+
+    def network(trainable):
+        with nengo.Network(seed=0) as net:
+            nengo_dl_trainable.configure_settings(trainable_params=None)
+            stim = nengo.Node(np.zeros(8))
+            ens = nengo.Ensemble(30, 1, neuron_type=nengo.LIFRate())
+            out = nengo.Node(size_in=10)
+            glorot = nengo_dl.dists.Glorot()
+            conns = [
+                nengo.Connection(stim, ens.neurons, transform=glorot, synapse=synapse),
+                nengo.Connection(ens.neurons, out, transform=glorot, synapse=synapse),
+            ]
+            nengo.Probe(out)
+            for conn in conns:
+                net.config[conn].trainable_params = {"weights", *trainable}
+        return net
+
+    plans = {}
+    for trainable in ((), ("synapse",)):
+        with Simulator(network(trainable), minibatch_size=4) as sim:
+            signals = sim.tensor_graph.signals
+            plans[trainable] = (
+                [len(ops) for ops in sim.tensor_graph.plan],
+                dict(signals.read_types),
+                dict(signals.write_types),
+            )
+    assert plans[("synapse",)] == plans[()]
+    assert "scatter_update" not in plans[()][2]
