@@ -62,8 +62,13 @@ def keras_lowpass_chain(taus, dt):
 
 
 def keras_taus(layers):
-    """The current time constants (seconds) of KerasSpiking ``Lowpass`` layers."""
+    """The current time constants (seconds) of KerasSpiking filter layers.
+
+    All the time constants of each layer (one per unit, or one), layer by layer.
+    """
     # the forward pass clips tau at 1e-8
     return [
-        max(float(np.ravel(layer.layer.cell.tau.numpy())[0]), 1e-8) for layer in layers
+        max(float(tau), 1e-8)
+        for layer in layers
+        for tau in np.ravel(layer.layer.cell.tau.numpy())
     ]

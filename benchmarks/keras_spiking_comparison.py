@@ -1,27 +1,36 @@
-"""Learning time constants: nengo-dl-trainable against KerasSpiking.
+"""Learning time constants: nengo-dl-trainable against KerasSpiking, on a grid.
 
-Two system-identification tasks, each solved by a NengoDL network with trainable
-synapses and by a Keras model with KerasSpiking's trainable filter layers, on the
-same input and with the same optimizer (Adam, for each learning rate of a small
-grid), one example of 1000 steps per epoch:
+Each cell of the grid is a system-identification problem, an input and an
+optimizer. A NengoDL network with trainable synapses and a Keras model with
+KerasSpiking's trainable filter layers start from the same wrong time constants
+and learn, from the same input, the output their own simulator gives with the
+true ones (NengoDL's connection and Keras' layer differ by one step of delay); one
+example of 1000 steps (1 s) per epoch.
 
-- ``lowpass`` (NengoDL issue #60): a step through ``Lowpass(0.005)`` learns the
-  step response of ``Lowpass(0.1)``;
-- ``double_exp``: white noise through two lowpass filters in series (0.05 s and
-  0.03 s, the double exponential of issue #60), learned from (0.005 s, 0.01 s). Both
-  sides use two ``Lowpass`` filters in series.
+Problems (start -> true, seconds):
 
-Each side learns from targets made by its own simulator with the true time
-constants (NengoDL's connection and Keras' layer differ by one step of delay). The
-script reports, per task, package and learning rate: the epochs and wall time until
-every time constant is within 1% of its true value, the median (min, max) time per
-epoch, the final MSE and the learned time constants. Results go to
-``results/keras_spiking_comparison.json`` and a plot of the time constants over
-training to ``results/keras_spiking_comparison.png``.
+- ``lowpass 0.005->0.1`` (NengoDL issue #60), ``lowpass 0.1->0.005``,
+  ``lowpass 0.002->0.02``, ``lowpass 0.05->0.5``: one ``Lowpass``;
+- ``alpha 0.005->0.05``: one ``Alpha`` (KerasSpiking's ``Alpha`` layer);
+- ``per-dimension``: 8 dimensions, each its own time constant, all starting at
+  0.02 and learning ``geomspace(0.002, 0.2, 8)`` (``VectorLowpass``; a KerasSpiking
+  ``Lowpass`` layer has one time constant per unit).
+
+Inputs: a step (ones), and white noise (standard normal) for ``--seeds`` seeds.
+Optimizers: Adam at 0.001, 0.01 and 0.05 (``tf.optimizers.Adam``'s defaults
+otherwise), and SGD at 0.1 (a rate that suits the weights of a small network).
+
+Measured per run: the epochs (and wall-clock seconds) to the first epoch at which
+every time constant is within 1% of its true value ("first"), and to the start of
+the run of epochs within 1% that lasts to the end ("settled"). A run stops after
+``--settle`` epochs in a row within 1%, or at ``--epochs``. Results go to
+``results/keras_spiking_comparison.json``; a plot of settled epochs per cell to
+``results/keras_spiking_comparison.png``.
 
 Needs the ``benchmarks`` extra (KerasSpiking, matplotlib).
 
-Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--rates ...]``
+Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--settle N]
+[--seeds N] [--problems ...] [--optimizers ...]``
 """
 
 import argparse
@@ -34,88 +43,155 @@ import nengo
 import nengo_dl
 import numpy as np
 import tensorflow as tf
-from _learning import EpochRecorder, keras_lowpass_chain, keras_taus
+from _learning import EpochRecorder, keras_taus
 from _results import machine, write
+
+import nengo_dl_trainable
 
 DT = 0.001
 N_STEPS = 1000
-TASKS = {
-    "lowpass": {"true": (0.1,), "start": (0.005,)},
-    "double_exp": {"true": (0.05, 0.03), "start": (0.005, 0.01)},
+PER_DIMENSION = tuple(np.geomspace(0.002, 0.2, 8))
+PROBLEMS = {
+    "lowpass 0.005->0.1": ("lowpass", (0.005,), (0.1,)),
+    "lowpass 0.1->0.005": ("lowpass", (0.1,), (0.005,)),
+    "lowpass 0.002->0.02": ("lowpass", (0.002,), (0.02,)),
+    "lowpass 0.05->0.5": ("lowpass", (0.05,), (0.5,)),
+    "alpha 0.005->0.05": ("alpha", (0.005,), (0.05,)),
+    "per-dimension": ("lowpass", (0.02,) * 8, PER_DIMENSION),
+}
+OPTIMIZERS = {
+    "adam 0.001": lambda: tf.optimizers.Adam(0.001),
+    "adam 0.01": lambda: tf.optimizers.Adam(0.01),
+    "adam 0.05": lambda: tf.optimizers.Adam(0.05),
+    "sgd 0.1": lambda: tf.optimizers.SGD(0.1),
 }
 
 
-def task_input(task):
-    if task == "lowpass":
-        return np.ones((1, N_STEPS, 1))
-    return np.random.RandomState(0).standard_normal((1, N_STEPS, 1))
+def problem_input(problem, name):
+    """One example: a step, or white noise of seed ``noise<k>``."""
+    d = len(PROBLEMS[problem][1])
+    if name == "step":
+        return np.ones((1, N_STEPS, d))
+    seed = int(name.removeprefix("noise"))
+    return np.random.RandomState(seed).standard_normal((1, N_STEPS, d))
 
 
-def nengo_dl_network(taus, trainable):
-    with nengo.Network(seed=0) as net:
-        nengo_dl.configure_settings(trainable_params=None)
-        stim = nengo.Node(np.zeros(1))
-        pre, conns = stim, []
-        for tau in taus:
-            post = nengo.Node(size_in=1)
-            conns.append(nengo.Connection(pre, post, synapse=nengo.Lowpass(tau)))
-            if trainable:
-                net.config[conns[-1]].trainable_params = {"synapse"}
-            pre = post
-        probe = nengo.Probe(pre)
-    return net, stim, conns, probe
+def nengo_dl_synapse(kind, taus):
+    if len(taus) > 1:
+        return nengo_dl_trainable.VectorLowpass(taus)
+    return {"lowpass": nengo.Lowpass, "alpha": nengo.Alpha}[kind](taus[0])
 
 
-def run_nengo_dl(task, x, learning_rate, epochs):
-    net, stim, _, probe = nengo_dl_network(TASKS[task]["true"], trainable=False)
+def nengo_dl_taus(synapse):
+    return list(np.atleast_1d(synapse.tau))
+
+
+def run_nengo_dl(problem, x, optimizer, args):
+    kind, start, true = PROBLEMS[problem]
+
+    def network(taus):
+        with nengo.Network(seed=0) as net:
+            nengo_dl.configure_settings(trainable_params=None)
+            stim = nengo.Node(np.zeros(len(taus)))
+            out = nengo.Node(size_in=len(taus))
+            conn = nengo.Connection(stim, out, synapse=nengo_dl_synapse(kind, taus))
+            net.config[conn].trainable_params = {"synapse"}
+            probe = nengo.Probe(out)
+        return net, stim, conn, probe
+
+    net, stim, _, probe = network(true)
     with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
-        target = sim.predict({stim: x})[probe]
-    net, stim, conns, probe = nengo_dl_network(TASKS[task]["start"], trainable=True)
+        target = sim.predict({stim: x}, verbose=0)[probe]
+    net, stim, conn, probe = network(start)
     with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
-        sim.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
+        sim.compile(optimizer=optimizer, loss="mse")
         recorder = EpochRecorder(
-            lambda: [p["synapse"].tau for p in sim.get_nengo_params(conns)]
+            lambda: nengo_dl_taus(sim.get_nengo_params(conn)["synapse"]),
+            stop_when=settled_stop(true, args.settle),
         )
-        history = sim.fit(
-            {stim: x}, {probe: target}, epochs=epochs, verbose=0, callbacks=[recorder]
+        sim.fit(
+            {stim: x},
+            {probe: target},
+            epochs=args.epochs,
+            verbose=0,
+            callbacks=[recorder],
         )
-    return recorder, history.history["loss"]
+    return recorder
 
 
-def run_keras_spiking(task, x, learning_rate, epochs):
-    model, _ = keras_lowpass_chain(TASKS[task]["true"], DT)
+def keras_model(kind, taus):
+    layer_type = {"lowpass": keras_spiking.Lowpass, "alpha": keras_spiking.Alpha}[kind]
+    inp = tf.keras.Input((None, len(taus)))
+    # as Nengo's filters, which start from zero
+    layer = layer_type(
+        tau_initializer=tf.constant_initializer(taus),
+        dt=DT,
+        initial_level_constraint=tf.zeros_like,
+    )
+    return tf.keras.Model(inp, layer(inp)), layer
+
+
+def run_keras_spiking(problem, x, optimizer, args):
+    kind, start, true = PROBLEMS[problem]
+    model, _ = keras_model(kind, true)
     target = model.predict(x, verbose=0)
-    model, layers = keras_lowpass_chain(TASKS[task]["start"], DT)
-    model.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
-    recorder = EpochRecorder(lambda: keras_taus(layers))
-    history = model.fit(x, target, epochs=epochs, verbose=0, callbacks=[recorder])
-    return recorder, history.history["loss"]
+    model, layer = keras_model(kind, start)
+    model.compile(optimizer=optimizer, loss="mse")
+    recorder = EpochRecorder(
+        lambda: keras_taus([layer]), stop_when=settled_stop(true, args.settle)
+    )
+    model.fit(x, target, epochs=args.epochs, verbose=0, callbacks=[recorder])
+    return recorder
 
 
-def summarize(task, recorder, losses):
-    true = np.array(sorted(TASKS[task]["true"]))
-    taus = np.sort(np.array(recorder.taus), axis=1)
-    within = np.all(np.abs(taus - true) <= 0.01 * true, axis=1)
-    first = int(np.argmax(within)) if within.any() else None
+def within(taus, true):
+    return bool(np.all(np.abs(np.asarray(taus) - true) <= 0.01 * np.asarray(true)))
+
+
+def settled_stop(true, settle):
+    """Stop after ``settle`` epochs in a row within 1%."""
+    streak = []
+
+    def stop(taus):
+        streak.append(within(taus, true))
+        return len(streak) >= settle and all(streak[-settle:])
+
+    return stop
+
+
+def summarize(problem, recorder):
+    true = PROBLEMS[problem][2]
+    hits = [within(taus, true) for taus in recorder.taus]
+    first = hits.index(True) if any(hits) else None
+    settled = None
+    if hits and hits[-1]:
+        misses = [i for i, hit in enumerate(hits) if not hit]
+        settled = misses[-1] + 1 if misses else 0
     epoch_times = np.diff([0.0] + recorder.times)
+
+    def at(i):
+        return None if i is None else (i + 1, recorder.times[i])
+
     return {
-        "epochs_to_1pct": None if first is None else first + 1,
-        "seconds_to_1pct": None if first is None else recorder.times[first],
-        "epoch_s": [
-            float(np.median(epoch_times[1:])),
-            float(np.min(epoch_times[1:])),
-            float(np.max(epoch_times[1:])),
-        ],
-        "final_mse": float(losses[-1]),
-        "learned": taus[-1].tolist(),
-        "history": taus.tolist(),
+        "first": at(first),
+        "settled": at(settled),
+        "epochs_run": len(hits),
+        "epoch_s": float(np.median(epoch_times[1:])) if len(hits) > 1 else None,
+        "learned": [float(t) for t in recorder.taus[-1]],
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--rates", type=float, nargs="+", default=[0.001, 0.01, 0.05])
+    parser.add_argument("--settle", type=int, default=20)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS)
+    )
+    parser.add_argument(
+        "--optimizers", nargs="+", choices=list(OPTIMIZERS), default=list(OPTIMIZERS)
+    )
     parser.add_argument("--output", default="results/keras_spiking_comparison.json")
     parser.add_argument(
         "--replot", action="store_true", help="only redraw the plot from --output"
@@ -127,72 +203,110 @@ def main():
         return
 
     runners = {"nengo-dl-trainable": run_nengo_dl, "keras-spiking": run_keras_spiking}
+    inputs = ["step"] + [f"noise{seed}" for seed in range(args.seeds)]
     results = {
         "machine": machine(keras_spiking=keras_spiking.__version__),
         "settings": vars(args),
+        "tau_step_scale": nengo_dl_trainable.synapses.TAU_STEP_SCALE,
         "runs": [],
     }
     print(
-        f"{N_STEPS} steps per epoch, minibatch 1, up to {args.epochs} epochs of Adam, "
-        f"{os.cpu_count()} CPUs"
+        f"{N_STEPS} steps per epoch, minibatch 1, up to {args.epochs} epochs, stop "
+        f"after {args.settle} within 1%; {os.cpu_count()} CPUs"
     )
     print(
-        f"{'task':10s} {'package':19s} {'lr':>6s} {'epochs to 1%':>12s} "
-        f"{'s to 1%':>8s} {'epoch s: median (min, max)':>28s} {'final MSE':>10s}  "
-        "learned taus"
+        f"{'problem':20s} {'input':7s} {'optimizer':11s} {'package':19s} "
+        f"{'first':>6s} {'settled':>8s} {'s settled':>10s} {'epoch s':>8s}"
     )
-    for task in TASKS:
-        x = task_input(task)
-        for rate in args.rates:
-            for package, run in runners.items():
-                tf.keras.backend.clear_session()
-                recorder, losses = run(task, x, rate, args.epochs)
-                entry = summarize(task, recorder, losses)
-                entry.update(task=task, package=package, learning_rate=rate)
-                results["runs"].append(entry)
-                m, lo, hi = entry["epoch_s"]
-                epochs = entry["epochs_to_1pct"]
-                seconds = entry["seconds_to_1pct"]
-                print(
-                    f"{task:10s} {package:19s} {rate:6.3f} "
-                    f"{'never' if epochs is None else epochs:>12} "
-                    f"{'-' if seconds is None else f'{seconds:.1f}':>8s} "
-                    f"{m:10.4f} ({lo:.4f}, {hi:.4f}) {entry['final_mse']:10.2e}  "
-                    f"{np.round(entry['learned'], 4).tolist()}"
-                )
-    print(f"true taus: { {task: sorted(t['true']) for task, t in TASKS.items()} }")
-
+    for problem in args.problems:
+        for name in inputs:
+            x = problem_input(problem, name)
+            for optimizer in args.optimizers:
+                for package, run in runners.items():
+                    tf.keras.backend.clear_session()
+                    recorder = run(problem, x, OPTIMIZERS[optimizer](), args)
+                    entry = summarize(problem, recorder)
+                    entry.update(
+                        problem=problem,
+                        input=name,
+                        optimizer=optimizer,
+                        package=package,
+                    )
+                    results["runs"].append(entry)
+                    first, settled = entry["first"], entry["settled"]
+                    print(
+                        f"{problem:20s} {name:7s} {optimizer:11s} {package:19s} "
+                        f"{'never' if first is None else first[0]:>6} "
+                        f"{'never' if settled is None else settled[0]:>8} "
+                        f"{'-' if settled is None else f'{settled[1]:.1f}':>10s} "
+                        f"{entry['epoch_s'] or 0:8.4f}",
+                        flush=True,
+                    )
+    print_summary(results)
     output = write(results, args.output)
-
     plot(results, output.with_suffix(".png"))
 
 
+def cells(results):
+    """(problem, input, optimizer) -> package -> run."""
+    table = {}
+    for run in results["runs"]:
+        key = (run["problem"], run["input"], run["optimizer"])
+        table.setdefault(key, {})[run["package"]] = run
+    return table
+
+
+def print_summary(results):
+    """Where each package settles, and where ours is slower than KerasSpiking's."""
+    ours, theirs = "nengo-dl-trainable", "keras-spiking"
+    table = cells(results)
+    for metric in ("first", "settled"):
+        both = only_ours = only_theirs = slower = 0
+        for runs in table.values():
+            a, b = runs[ours][metric], runs[theirs][metric]
+            both += a is not None and b is not None
+            only_ours += a is not None and b is None
+            only_theirs += a is None and b is not None
+            slower += b is not None and (a is None or a[0] > b[0])
+        print(
+            f"{metric}: {len(table)} cells; both reach 1% in {both}, only "
+            f"nengo-dl-trainable in {only_ours}, only KerasSpiking in {only_theirs}; "
+            f"nengo-dl-trainable needs more epochs than KerasSpiking (or never "
+            f"gets there) in {slower} of the {both + only_theirs} cells KerasSpiking "
+            "reaches"
+        )
+
+
 def plot(results, path):
-    """Learned time constants over the epochs, one colour per package and rate."""
+    """Settled epochs per cell, both packages (cells never settled at the top)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = sorted({(r["package"], r["learning_rate"]) for r in results["runs"]})
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    # more (package, rate) pairs than colours would reuse colours
-    colours = {key: cycle[i % len(cycle)] for i, key in enumerate(keys)}
-    fig, axes = plt.subplots(1, len(TASKS), figsize=(11, 4))
-    for ax, task in zip(axes, TASKS, strict=True):
-        for run in results["runs"]:
-            if run["task"] != task:
-                continue
-            key = (run["package"], run["learning_rate"])
-            style = "-" if run["package"] == "nengo-dl-trainable" else "--"
-            lines = ax.semilogy(np.array(run["history"]), style, color=colours[key])
-            lines[0].set_label(f"{key[0]}, lr {key[1]}")
-        for tau in TASKS[task]["true"]:
-            ax.axhline(tau, color="k", alpha=0.3)
-        ax.set_title(f"{task} (grey: true time constants)")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("learned time constants (s)")
-        ax.legend(fontsize=7)
+    table = cells(results)
+    problems = list(dict.fromkeys(key[0] for key in table))
+    optimizers = list(dict.fromkeys(key[2] for key in table))
+    limit = results["settings"]["epochs"]
+    fig, axes = plt.subplots(
+        1, len(problems), figsize=(3 * len(problems), 3.5), sharey=True, squeeze=False
+    )
+    for ax, problem in zip(axes[0], problems, strict=True):
+        for package, marker in (("nengo-dl-trainable", "o"), ("keras-spiking", "x")):
+            xs, ys = [], []
+            for (p, _, optimizer), runs in table.items():
+                if p != problem:
+                    continue
+                settled = runs[package]["settled"]
+                xs.append(optimizers.index(optimizer))
+                ys.append(limit * 1.2 if settled is None else settled[0])
+            ax.scatter(xs, ys, marker=marker, label=package, alpha=0.7)
+        ax.axhline(limit, color="k", alpha=0.3)
+        ax.set_xticks(range(len(optimizers)), optimizers, rotation=45, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_title(problem, fontsize=8)
+    axes[0][0].set_ylabel("epochs to settle within 1% (above line: never)")
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     print(f"plot written to {path}")

@@ -11,27 +11,30 @@ import numpy as np
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
-from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
+from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, TAU_STEP_SCALE, log_tau
 
 
 class SimTrainableLowpass(Operator):
     """Lowpass filter whose time constant is a signal.
 
     Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
-    ``b = 1 - a`` and ``tau = exp(log_tau)``, the zero-order-hold discretization of
-    ``1 / (tau s + 1)`` that Nengo uses. Like Nengo and NengoDL, a filter with
-    ``tau <= 0.03 dt`` (`.PASSTHROUGH_TAU`) passes its input through (``a = 0``,
-    ``b = 1``).
+    ``b = 1 - a`` and ``tau = exp(step_scale theta)`` (`.log_tau`), the
+    zero-order-hold discretization of ``1 / (tau s + 1)`` that Nengo uses. Like
+    Nengo and NengoDL, a filter with ``tau <= 0.03 dt`` (`.PASSTHROUGH_TAU`) passes
+    its input through (``a = 0``, ``b = 1``).
 
     Parameters
     ----------
-    log_tau : Signal
-        ``log(tau)`` (``tau`` in seconds): shape ``(1,)``, or ``(d, 1)`` for one
-        time constant per element of a ``d``-dimensional input.
+    theta : Signal
+        The trained value of the time constant (`.tau_theta`; ``tau`` in seconds):
+        shape ``(1,)``, or ``(d, 1)`` for one time constant per element of a
+        ``d``-dimensional input.
     input : Signal
         The filter's input ``u``.
     output : Signal
         The filter's output ``y`` (also its state).
+    step_scale : float, optional
+        ``theta = log(tau) / step_scale`` (the parameterization's ``step_scale``).
     tag : str, optional
         Label for debugging.
 
@@ -39,15 +42,16 @@ class SimTrainableLowpass(Operator):
     -----
     1. sets ``[]``
     2. incs ``[]``
-    3. reads ``[input, log_tau]``
+    3. reads ``[input, theta]``
     4. updates ``[output]``
     """
 
-    def __init__(self, log_tau, input, output, tag=None):
+    def __init__(self, theta, input, output, step_scale=TAU_STEP_SCALE, tag=None):
         super().__init__(tag=tag)
+        self.step_scale = step_scale
         self.sets = []
         self.incs = []
-        self.reads = [input, log_tau]
+        self.reads = [input, theta]
         self.updates = [output]
 
     @property
@@ -56,8 +60,8 @@ class SimTrainableLowpass(Operator):
         return self.reads[0]
 
     @property
-    def log_tau(self):
-        """The ``log(tau)`` parameter signal."""
+    def theta(self):
+        """The time constant's parameter signal (``theta``, see `.tau_theta`)."""
         return self.reads[1]
 
     @property
@@ -89,7 +93,7 @@ class SimTrainableLowpass(Operator):
         u = signals[self.input]
         y = signals[self.output]
         # one time constant for all elements, or one per element (per dimension)
-        tau = np.exp(np.ravel(signals[self.log_tau]))
+        tau = np.exp(log_tau(np.ravel(signals[self.theta]), self.step_scale))
         a, b = np.transpose([self.coefficients(t, dt) for t in tau])
 
         def step_trainable_lowpass():

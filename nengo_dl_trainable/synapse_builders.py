@@ -41,7 +41,11 @@ from nengo_dl_trainable.parameters import (
     claim_parameters,
     refuse_or_skip,
 )
-from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, parameterization_for
+from nengo_dl_trainable.synapses import (
+    PASSTHROUGH_TAU,
+    log_tau,
+    parameterization_for,
+)
 from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
 
 
@@ -173,7 +177,13 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
     if (type(synapse) is Lowpass and synapse.method == "zoh") or type(
         synapse
     ) is VectorLowpass:
-        return SimTrainableLowpass(parameters["tau"], input, output, tag=tag)
+        return SimTrainableLowpass(
+            parameters["tau"],
+            input,
+            output,
+            step_scale=parameterization.step_scale,
+            tag=tag,
+        )
     order = parameterization.order
     state = (
         None
@@ -329,10 +339,13 @@ class TrainableLowpassBuilder(OpBuilder):
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
 
-        log_tau = read_parameters(signals, self.ops, lambda op: op.log_tau)[:, 0]
-        tau = tf.exp(log_tau)
+        theta = read_parameters(signals, self.ops, lambda op: op.theta)[:, 0]
+        tau = tf.exp(log_tau(theta, self.ops[0].step_scale))
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= PASSTHROUGH_TAU * signals.dt_val
+        # a time constant that underflows to 0 would give the unused branch an
+        # infinite exponent, whose gradient (NaN) tf.where passes on
+        tau = tf.where(passthrough, tf.ones_like(tau), tau)
         decay = tf.where(passthrough, tf.zeros_like(tau), tf.exp(-signals.dt / tau))
         gain = tf.where(
             passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)
@@ -340,7 +353,7 @@ class TrainableLowpassBuilder(OpBuilder):
 
         elements = element_rows(
             [op.input.shape[0] for op in self.ops],
-            [_rows(op.log_tau) for op in self.ops],
+            [_rows(op.theta) for op in self.ops],
         )
         self.decay = tf.gather(decay, elements)
         self.gain = tf.gather(gain, elements)
@@ -356,7 +369,11 @@ class TrainableLowpassBuilder(OpBuilder):
     @staticmethod
     def mergeable(x, y):
         # one time constant per op, or one per element: not both in one group
-        return filters_mergeable(x, y) and x.log_tau.ndim == y.log_tau.ndim
+        return (
+            filters_mergeable(x, y)
+            and x.theta.ndim == y.theta.ndim
+            and x.step_scale == y.step_scale
+        )
 
 
 @Builder.register(SimTrainableLinearFilter)

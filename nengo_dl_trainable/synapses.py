@@ -5,17 +5,31 @@ unconstrained values that maps onto a filter which is valid (``tau > 0``) and
 stable (every pole in the stable region) for *any* value, so no step of gradient
 descent can produce an invalid filter and no clipping is needed.
 
+Time constants (seconds) train as ``theta = log(tau) / step_scale``
+(`tau_theta`, `log_tau`), with ``step_scale = TAU_STEP_SCALE = 20`` for a
+synapse's shared time constants: a step in ``theta`` is a relative change of
+``tau``, the same at 1 ms as at 1 s, and ``tau`` stays positive. Optimizers
+such as Adam move each value by about the learning rate per step, so a step
+changes ``tau`` by a factor of about ``exp(20 lr)``: 2% at a learning rate of
+0.001, 22% at 0.01. (With ``theta = log(tau)`` it was 1% per
+step at 0.01, and learning 5 ms to 100 ms took hundreds of epochs; see the
+Benchmarks page.) Per-dimension time constants (`.VectorLowpass`,
+`.VectorAlpha`) keep ``step_scale = 1`` (``theta = log(tau)``): each gets the
+gradient of one dimension only, and Adam moves every value by its full step
+whatever the noise, so with the larger scale a hundred per-neuron time constants
+wandered apart and the digits task of ``benchmarks/temporal_task.py`` lost 18
+points of accuracy.
+
 `~nengo.Lowpass` (``"tau"``)
-    ``theta = log(tau)``: the filter ``1 / (tau s + 1)``; steps in ``theta`` are
-    relative changes of ``tau``.
+    The filter ``1 / (tau s + 1)``.
 `~nengo.Alpha` (``"tau"``)
-    ``theta = log(tau)``: the filter ``1 / (tau s + 1)^2``.
+    The filter ``1 / (tau s + 1)^2``.
 `.VectorLowpass`, `.VectorAlpha` (``"tau"``)
-    ``theta_i = log(tau_i)`` for each dimension ``i``.
+    One ``theta_i = log(tau_i)`` for each dimension ``i``.
 `.DoubleExp` (``"tau1"``, ``"tau2"``)
     The filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. One time constant trains as
-    ``theta = log(tau)``; both together as ``log(tau1 + tau2)`` and
-    ``artanh((tau1 - tau2) / (tau1 + tau2))`` (see `DoubleExpParameterization`).
+    above; both together as the sum ``tau1 + tau2`` and the log-ratio
+    ``log(tau1 / tau2)``, both scaled as above (see `DoubleExpParameterization`).
     A time constant of 0 (a ``DoubleExp`` that is a lowpass) is not a parameter
     and stays 0.
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
@@ -69,6 +83,49 @@ GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
 #: longer depends on ``tau`` (``exp(-1 / 0.03)`` is about 3e-15), so it gets no
 #: gradient: a time constant trained down there stays there.
 PASSTHROUGH_TAU = 0.03
+
+#: Shared time constants train as ``theta = log(tau) / TAU_STEP_SCALE``: see the
+#: module docstring. 20 was chosen on a grid of problems and learning rates
+#: (``benchmarks/keras_spiking_comparison.py``); values saved with
+#: ``save_params`` hold ``theta``, so they load only into a package with the same
+#: scale.
+TAU_STEP_SCALE = 20.0
+
+
+def tau_theta(tau, step_scale):
+    """The trained value ``theta = log(tau) / step_scale`` of time constants.
+
+    Parameters
+    ----------
+    tau : array_like
+        Time constants in seconds (positive).
+    step_scale : float
+        The parameterization's ``step_scale``.
+
+    Returns
+    -------
+    `~numpy.ndarray`
+        ``theta``, same shape.
+    """
+    return np.log(tau) / step_scale
+
+
+def log_tau(theta, step_scale):
+    """``log(tau) = step_scale * theta``, for NumPy arrays or tensors.
+
+    Parameters
+    ----------
+    theta : array_like or ``tf.Tensor``
+        Trained values of time constants.
+    step_scale : float
+        The parameterization's ``step_scale``.
+
+    Returns
+    -------
+    array_like or ``tf.Tensor``
+        The logarithms of the time constants (seconds).
+    """
+    return step_scale * theta
 
 
 def _strip_leading_zeros(coefficients):
@@ -197,11 +254,15 @@ class FilterParameterization:
         Parameters this synapse has but cannot train, each with the reason.
     caveat : str or None
         Why training may not do what a user expects, warned about at build time.
+    step_scale : float
+        Time constants train as ``log(tau) / step_scale`` (see the module
+        docstring).
     """
 
     parameters = ()
     unavailable = {}
     caveat = None
+    step_scale = TAU_STEP_SCALE
 
     def __init__(self, synapse, trained=()):
         self.synapse = synapse
@@ -374,7 +435,7 @@ class FilterParameterization:
             ``tau`` in seconds (one per dimension for vector synapses), or the
             ``num`` and ``den`` coefficients of a `~nengo.LinearFilter`.
         """
-        return {"tau": np.exp(np.ravel(values["tau"]))}
+        return {"tau": np.exp(log_tau(np.ravel(values["tau"]), self.step_scale))}
 
     def _synapse_kwargs(self):
         s = self.synapse
@@ -388,7 +449,7 @@ class FilterParameterization:
 
 
 class TauParameterization(FilterParameterization):
-    """Base for filters defined by one time constant, trained as ``log(tau)``."""
+    """Base for filters defined by one time constant (see `tau_theta`)."""
 
     parameters = ("tau",)
 
@@ -407,48 +468,51 @@ class TauParameterization(FilterParameterization):
         return self.method != "zoh"
 
     def initial_values(self):
-        return {"tau": np.log([self.synapse.tau])}
+        return {"tau": tau_theta([self.synapse.tau], self.step_scale)}
 
     def to_synapse(self, values):
         return type(self.synapse)(
-            float(np.exp(values["tau"][0])), **self._synapse_kwargs()
+            float(np.exp(log_tau(values["tau"][0], self.step_scale))),
+            **self._synapse_kwargs(),
         )
 
 
 class LowpassParameterization(TauParameterization):
-    """`~nengo.Lowpass` ``1 / (tau s + 1)`` with ``theta = log(tau)``."""
+    """`~nengo.Lowpass` ``1 / (tau s + 1)``, trained in ``tau``."""
 
     synapse_type = Lowpass
     order = 1
 
     def transfer_function(self, values):
-        rate = tf.exp(-values["tau"])  # 1 / tau
+        rate = tf.exp(-log_tau(values["tau"], self.step_scale))  # 1 / tau
         return rate, tf.concat([tf.ones_like(rate), rate], axis=1)
 
 
 class AlphaParameterization(TauParameterization):
-    """`~nengo.Alpha` ``1 / (tau s + 1)^2`` with ``theta = log(tau)``."""
+    """`~nengo.Alpha` ``1 / (tau s + 1)^2``, trained in ``tau``."""
 
     synapse_type = Alpha
     order = 2
 
     def transfer_function(self, values):
-        rate = tf.exp(-values["tau"])
+        rate = tf.exp(-log_tau(values["tau"], self.step_scale))
         return rate**2, tf.concat([tf.ones_like(rate), 2 * rate, rate**2], axis=1)
 
 
 class DoubleExpParameterization(FilterParameterization):
     """`.DoubleExp` ``1 / ((tau1 s + 1)(tau2 s + 1))``, trained in its time constants.
 
-    One time constant trains as ``theta = log(tau)``. Where both train, the two
-    values are ``theta_1 = log(tau1 + tau2)`` and
-    ``theta_2 = artanh((tau1 - tau2) / (tau1 + tau2))`` (held in the parameters
-    named ``tau1`` and ``tau2``), so that with ``S = tau1 + tau2`` and
-    ``q = tanh(theta_2)``, ``tau1 = S (1 + q) / 2`` and ``tau2 = S (1 - q) / 2``,
-    both positive for any values, equal at ``theta_2 = 0``. Why: the data fix the
+    One time constant trains as ``theta = tau_theta(tau)``. Where both train, the
+    two values are ``theta_1 = tau_theta(tau1 + tau2)`` and
+    ``theta_2 = artanh((tau1 - tau2) / (tau1 + tau2)) / step_scale``, which is
+    ``log(tau1 / tau2) / (2 step_scale)`` (held in the parameters named
+    ``tau1`` and ``tau2``), so that with ``S = tau1 + tau2`` and
+    ``q = tanh(step_scale theta_2)``, ``tau1 = S (1 + q) / 2`` and
+    ``tau2 = S (1 - q) / 2``, both positive for any values, equal at
+    ``theta_2 = 0``. Why: the data fix the
     sum of the time constants far better than their spread (which shapes only
     the high frequencies), and these two values separate the two, where
-    ``log(tau1)`` and ``log(tau2)`` mix them; Adam, which scales each value's
+    ``theta`` of each time constant mixes them; Adam, which scales each value's
     step separately, then converges in tens of epochs instead of crawling along a
     diagonal valley (``benchmarks/double_exp_recovery.py``).
 
@@ -502,19 +566,25 @@ class DoubleExpParameterization(FilterParameterization):
         tau1, tau2 = self.synapse.tau1, self.synapse.tau2
         if self.sum_and_spread:
             return {
-                "tau1": np.log([tau1 + tau2]),
-                "tau2": np.arctanh([(tau1 - tau2) / (tau1 + tau2)]),
+                "tau1": tau_theta([tau1 + tau2], self.step_scale),
+                "tau2": np.arctanh([(tau1 - tau2) / (tau1 + tau2)]) / self.step_scale,
             }
-        return {name: np.log([getattr(self.synapse, name)]) for name in self.parameters}
+        return {
+            name: tau_theta([getattr(self.synapse, name)], self.step_scale)
+            for name in self.parameters
+        }
 
     def transfer_function(self, values):
         if self.sum_and_spread:
-            total, spread = tf.exp(values["tau1"]), tf.tanh(values["tau2"])
+            total = tf.exp(log_tau(values["tau1"], self.step_scale))
+            spread = tf.tanh(self.step_scale * values["tau2"])
             product_rate = 4 / (total**2 * (1 - spread**2))  # r1 r2
             sum_rate = 4 / (total * (1 - spread**2))  # r1 + r2
             one = tf.ones_like(total)
             return product_rate, tf.concat([one, sum_rate, product_rate], axis=1)
-        rates = [tf.exp(-values[name]) for name in self.parameters]
+        rates = [
+            tf.exp(-log_tau(values[name], self.step_scale)) for name in self.parameters
+        ]
         one = tf.ones_like(rates[0])
         den = polynomial_product(
             [one] + [tf.concat([one, rate], axis=1) for rate in rates]
@@ -524,13 +594,16 @@ class DoubleExpParameterization(FilterParameterization):
     def _time_constants(self, values):
         """The time constants (seconds) for trained values of some parameters."""
         if self.sum_and_spread and values:
-            total = np.exp(np.ravel(values["tau1"])[0])
-            spread = np.tanh(np.ravel(values["tau2"])[0])
+            total = np.exp(log_tau(np.ravel(values["tau1"])[0], self.step_scale))
+            spread = np.tanh(self.step_scale * np.ravel(values["tau2"])[0])
             return {
                 "tau1": float(total * (1 + spread) / 2),
                 "tau2": float(total * (1 - spread) / 2),
             }
-        return {name: float(np.exp(np.ravel(values[name])[0])) for name in values}
+        return {
+            name: float(np.exp(log_tau(np.ravel(values[name])[0], self.step_scale)))
+            for name in values
+        }
 
     def to_synapse(self, values):
         # time constants without a value (untrained, in to_object) stay exactly
@@ -713,13 +786,15 @@ class LinearFilterParameterization(FilterParameterization):
 
 
 class VectorTauParameterization(FilterParameterization):
-    """A `.VectorLowpass` or `.VectorAlpha`: ``theta_i = log(tau_i)`` per dimension.
+    """A `.VectorLowpass` or `.VectorAlpha`: one time constant per dimension.
 
     The parameter signal has one row per dimension (shape ``(d, 1)``); the
-    transfer function of each row is that of the scalar synapse.
+    transfer function of each row is that of the scalar synapse. Trained as
+    ``log(tau_i)`` (``step_scale = 1``; see the module docstring for why).
     """
 
     parameters = ("tau",)
+    step_scale = 1.0
 
     def __init__(self, synapse, trained=()):
         super().__init__(synapse, trained)
@@ -738,13 +813,14 @@ class VectorTauParameterization(FilterParameterization):
         return super().signature + (self.scalar,)
 
     def initial_values(self):
-        return {"tau": np.log(self.synapse.tau)[:, None]}
+        return {"tau": tau_theta(self.synapse.tau, self.step_scale)[:, None]}
 
     def transfer_function(self, values):
         return self.scalar.transfer_function(self, values)
 
     def to_synapse(self, values):
-        return type(self.synapse)(np.exp(np.reshape(values["tau"], -1)))
+        taus = np.exp(log_tau(np.reshape(values["tau"], -1), self.step_scale))
+        return type(self.synapse)(taus)
 
 
 _TAU_PARAMETERIZATIONS = {

@@ -221,7 +221,7 @@ def test_shared_synapse_gets_parameters_per_connection(Simulator):
     with Simulator(net) as sim:
         ops = [op for op in sim.model.operators if isinstance(op, SimTrainableLowpass)]
         assert len(ops) == 3
-        assert len({op.log_tau for op in ops}) == 3
+        assert len({op.theta for op in ops}) == 3
         # exactly one stock process remains: conns[1]'s
         stock = [
             op
@@ -287,6 +287,44 @@ def test_issue_60_scenario(Simulator):
     with nengo.Simulator(net, dt=DT, progress_bar=False) as core:
         core.run_steps(n_steps)
     assert np.allclose(core.data[probe], out, atol=1e-5)
+
+
+def test_issue_60_readme_lines_converge_at_adam_001():
+    """The README's lines with Adam(0.01): within 1% of 0.1 by KerasSpiking's epoch.
+
+    KerasSpiking 0.3 first reaches 1% in 43 epochs at this rate
+    (``benchmarks/keras_spiking_comparison.py``); the time constant must then stay
+    there (checked after 120 epochs).
+    """
+    with nengo.Network() as net:
+        nengo_dl.configure_settings(trainable_params=None)
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        conn = nengo.Connection(u, x, synapse=0.005)
+        net.config[conn].trainable_params = {"synapse"}
+        probe = nengo.Probe(x)
+    step = np.ones((1, 1000, 1))
+    step[:, 0] = 0  # the probe sees x one step after the filter
+    target = nengo.Lowpass(0.1).filt(step, dt=0.001, axis=1)
+
+    taus = []
+
+    class RecordTau(tf.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            taus.append(sim.get_nengo_params(conn)["synapse"].tau)
+
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
+        sim.fit(
+            n_steps=1000,
+            y={probe: target},
+            epochs=120,
+            verbose=0,
+            callbacks=[RecordTau()],
+        )
+    assert len(taus) == 120
+    assert any(abs(tau - 0.1) <= 0.001 for tau in taus[:43])
+    assert taus[-1] == pytest.approx(0.1, rel=0.001)
 
 
 def stock_loss(synapse, x, target):
@@ -395,14 +433,14 @@ def white_noise(rng, batch, n_steps, d=1):
 @pytest.mark.parametrize(
     "true_synapse, start, check, learning_rate",
     [
-        (Lowpass(0.03), Lowpass(0.01), "tau", 0.05),
-        (Alpha(0.01), Alpha(0.004), "tau", 0.05),
+        (Lowpass(0.03), Lowpass(0.01), "tau", 0.005),
+        (Alpha(0.01), Alpha(0.004), "tau", 0.005),
         (double_exp(0.04, 0.008), double_exp(0.015, 0.003), "taus", 0.2),
         # the seed's double exponential, from 5x too small, and from one time
         # constant 5x too large with the other 5x too small (benchmarks/
         # double_exp_recovery.py covers every start)
-        (DoubleExp(0.05, 0.03), DoubleExp(0.01, 0.006), "taus", 0.05),
-        (DoubleExp(0.05, 0.03), DoubleExp(0.25, 0.006), "taus", 0.05),
+        (DoubleExp(0.05, 0.03), DoubleExp(0.01, 0.006), "taus", 0.01),
+        (DoubleExp(0.05, 0.03), DoubleExp(0.25, 0.006), "taus", 0.01),
     ],
 )
 def test_system_identification(true_synapse, start, check, learning_rate, rng):
