@@ -30,7 +30,7 @@ the run of epochs within 1% that lasts to the end ("settled"). A run stops after
 Needs the ``benchmarks`` extra (KerasSpiking, matplotlib).
 
 Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--settle N]
-[--seeds N] [--problems ...] [--optimizers ...]``
+[--seeds N] [--inputs ...] [--problems ...] [--optimizers ...]``
 """
 
 import argparse
@@ -187,6 +187,11 @@ def main():
     parser.add_argument("--settle", type=int, default=20)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument(
+        "--inputs",
+        nargs="+",
+        help="a subset of step, noise0, noise1, ... (default: all)",
+    )
+    parser.add_argument(
         "--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS)
     )
     parser.add_argument(
@@ -204,6 +209,13 @@ def main():
 
     runners = {"nengo-dl-trainable": run_nengo_dl, "keras-spiking": run_keras_spiking}
     inputs = ["step"] + [f"noise{seed}" for seed in range(args.seeds)]
+    if args.inputs:
+        unknown = set(args.inputs) - set(inputs)
+        if unknown:
+            parser.error(
+                f"unknown inputs {sorted(unknown)} (with --seeds {args.seeds})"
+            )
+        inputs = args.inputs
     results = {
         "machine": machine(keras_spiking=keras_spiking.__version__),
         "settings": vars(args),
