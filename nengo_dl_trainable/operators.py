@@ -11,7 +11,7 @@ import numpy as np
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
-from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, TAU_STEP_SCALE, log_tau
+from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, log_tau
 
 
 class SimTrainableLowpass(Operator):
@@ -33,8 +33,9 @@ class SimTrainableLowpass(Operator):
         The filter's input ``u``.
     output : Signal
         The filter's output ``y`` (also its state).
-    step_scale : float, optional
-        ``theta = log(tau) / step_scale`` (the parameterization's ``step_scale``).
+    step_scale : float
+        ``theta = log(tau) / step_scale`` (the parameterization's ``step_scale``,
+        which differs between shared and per-dimension time constants).
     tag : str, optional
         Label for debugging.
 
@@ -46,7 +47,7 @@ class SimTrainableLowpass(Operator):
     4. updates ``[output]``
     """
 
-    def __init__(self, theta, input, output, step_scale=TAU_STEP_SCALE, tag=None):
+    def __init__(self, theta, input, output, step_scale, tag=None):
         super().__init__(tag=tag)
         self.step_scale = step_scale
         self.sets = []
