@@ -46,7 +46,7 @@ from nengo_dl_trainable.config import (  # noqa: E402
 from nengo_dl_trainable.double_exp import DoubleExp  # noqa: E402
 from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
 from nengo_dl_trainable.markers import L, S, fixed, learned  # noqa: E402
-from nengo_dl_trainable.neurons import PerNeuron  # noqa: E402
+from nengo_dl_trainable.neuron_types import PerNeuron  # noqa: E402
 from nengo_dl_trainable.report import (  # noqa: E402
     ParameterInfo,
     parameter_info,

@@ -13,13 +13,14 @@ here, each as narrowly as possible:
     drops a connection's learning rule with only a warning). This package's
     functions call core Nengo's themselves, so the retry could only do harm.
 ``TensorGraph.mark_signals``
-    After NengoDL marks weights, encoders and biases, apply ``trainable_params``
-    to them and mark this package's parameter signals; then warn once about what
-    class or network defaults had to skip.
+    After NengoDL marks weights, encoders and biases, apply what the build
+    decided for them from ``trainable_params`` (`.StockMark`) and mark this
+    package's parameter signals; then warn once about what class or network
+    defaults had to skip.
 ``TensorGraph.call``
     Give operator builders access to the parameter variables in ``build_pre``, so
     that coefficients depending only on parameters are computed once per run,
-    outside the simulation loop (see `.read_parameter`).
+    outside the simulation loop (see `.parameter_value`).
 ``Simulator.get_nengo_params``
     Also return the learned ``synapse`` of connections and ``neuron_type`` of
     ensembles, which makes the unchanged ``Simulator.freeze_params`` write them
@@ -56,16 +57,15 @@ import tensorflow as tf
 from nengo import Connection
 from nengo.ensemble import Neurons
 from nengo.exceptions import BuildError
-from nengo.neurons import Direct
 from nengo.rc import rc as nengo_rc
-from nengo_dl import compat, graph_optimizer
 from nengo_dl import config as nengo_dl_config
+from nengo_dl import graph_optimizer
 from nengo_dl.builder import NengoBuilder
 from nengo_dl.simulator import Simulator
 from nengo_dl.tensor_graph import TensorGraph
 
-from nengo_dl_trainable.config import configure_trainable_params, network_configs
-from nengo_dl_trainable.parameters import model_parameters, report_skipped
+from nengo_dl_trainable.config import configure_trainable_params
+from nengo_dl_trainable.parameters import model_parameters, model_record, report_skipped
 
 #: The NengoDL releases whose internals this module knows.
 SUPPORTED_NENGO_DL_VERSIONS = ("3.6.0",)
@@ -175,7 +175,7 @@ def configure_settings(**settings):
         original(nengo_dl_config, "configure_settings")(**settings)
 
 
-def read_parameter(signals, tensor_signal):
+def parameter_value(signals, tensor_signal):
     """Read a parameter signal's current value in ``build_pre``.
 
     ``build_pre`` runs before NengoDL's simulation loop, where ``signals.gather``
@@ -205,11 +205,11 @@ def _mark_signals(mark_signals):
         mark_signals(self)
         if self.model.toplevel is None:
             return
-        configs = network_configs(self.model)
+        record = model_record(self.model)
         changed = set()
-        for network in [self.model.toplevel] + self.model.toplevel.all_networks:
-            changed.update(_mark_stock_attributes(self, configs, network))
-        for parameter in model_parameters(self.model):
+        if not self.inference_only:
+            changed = _apply_stock_marks(record.stock_marks)
+        for parameter in record.parameters:
             parameter.signal.trainable = parameter.trainable and not self.inference_only
             parameter.signal.minibatched = False
         if changed:
@@ -223,35 +223,25 @@ def _mark_signals(mark_signals):
     return wrapper
 
 
-def _mark_stock_attributes(tensor_graph, configs, network):
-    """Apply ``trainable_params`` to the weights, encoders and biases in a network."""
-    if tensor_graph.inference_only:
-        return set()
-    signals = tensor_graph.model.sig
-    marks = []
-    for ens in network.ensembles:
-        names = configs.selected_attributes(ens)
-        if names is not None:
-            marks.append((ens, signals[ens]["encoders"], "encoders" in names))
-        names = configs.selected_attributes(ens.neurons)
-        if names is not None and not isinstance(ens.neuron_type, Direct):
-            marks.append((ens.neurons, signals[ens.neurons]["bias"], "bias" in names))
-    for conn in network.connections:
-        names = configs.selected_attributes(conn)
-        if names is not None and compat.conn_has_weights(conn):
-            marks.append((conn, signals[conn]["weights"], "weights" in names))
+def _apply_stock_marks(stock_marks):
+    """Mark the weights, encoders and biases as the build decided (`.StockMark`).
 
+    Returns
+    -------
+    set of `~nengo.builder.Signal`
+        The signals whose mark changed.
+    """
     changed = set()
-    for obj, sig, trainable in marks:
-        if trainable and sig.minibatched:
+    for mark in stock_marks:
+        if mark.trainable and mark.signal.minibatched:
             # NengoDL makes signals targeted by a learning rule minibatched
             warnings.warn(
-                f"{obj} has a learning rule and is also set to be trainable; this is "
-                "likely to produce strange training behaviour."
+                f"{mark.obj} has a learning rule and is also set to be trainable; "
+                "this is likely to produce strange training behaviour."
             )
-        if sig.trainable != trainable:
-            sig.trainable = trainable
-            changed.add(sig)
+        if mark.signal.trainable != mark.trainable:
+            mark.signal.trainable = mark.trainable
+            changed.add(mark.signal)
     return changed
 
 

@@ -58,7 +58,6 @@ it. NengoDL's own ``trainable`` flag takes part in the same lookup.
 
 import difflib
 import numbers
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -118,11 +117,11 @@ class TrainableParamsWarning(UserWarning):
     """
 
 
-def _candidates(kinds):
+def _candidates(obj_types):
     """Every valid name (with ``.<param>`` forms) for the given classes."""
     names = [STOCK]
-    for kind in kinds:
-        for base in VALID_NAMES[kind]:
+    for obj_type in obj_types:
+        for base in VALID_NAMES[obj_type]:
             for name in (
                 (base, f"{base}.<param>") if base in PARAMETRIZED_NAMES else (base,)
             ):
@@ -131,13 +130,13 @@ def _candidates(kinds):
     return names
 
 
-def _applies(name, kind):
-    """Whether ``name`` is a valid attribute name for objects of class ``kind``."""
+def _applies(name, obj_type):
+    """Whether ``name`` is a valid attribute name for objects of class ``obj_type``."""
     if name == STOCK:
         return True
     base, dot, param = name.partition(".")
     return (
-        base in VALID_NAMES[kind]
+        base in VALID_NAMES[obj_type]
         and (
             not dot
             or (base in PARAMETRIZED_NAMES and param.isidentifier())
@@ -177,7 +176,7 @@ def unknown_name_message(name, candidates, what):
     return msg
 
 
-def _as_names(value, kinds, obj):
+def _as_names(value, obj_types, obj):
     """Check the type of a ``trainable_params`` value; return its names as a list."""
     if isinstance(value, str):
         return [value]
@@ -187,7 +186,7 @@ def _as_names(value, kinds, obj):
         raise TrainableParamsError(
             f"must be None, an attribute name or a collection of attribute names "
             f"(got {value!r} of type {type(value).__name__}); valid names are "
-            + ", ".join(repr(c) for c in _candidates(kinds)),
+            + ", ".join(repr(c) for c in _candidates(obj_types)),
             obj=obj,
         )
     names = list(value)
@@ -201,14 +200,14 @@ def _as_names(value, kinds, obj):
     return names
 
 
-def parse_trainable_params(value, kind, obj=None):
+def parse_trainable_params(value, obj_type, obj=None):
     """Check a ``trainable_params`` value and return it as a frozenset of names.
 
     Parameters
     ----------
     value : str or iterable of str or None
         ``None`` (unset), one attribute name, or a collection of names.
-    kind : type
+    obj_type : type
         `~nengo.Connection`, `~nengo.Ensemble` or `~nengo.ensemble.Neurons`.
     obj : object, optional
         The object (or class) being configured, used in error messages.
@@ -222,20 +221,21 @@ def parse_trainable_params(value, kind, obj=None):
     ------
     TrainableParamsError
         If ``value`` has the wrong type or holds a name that is not valid for
-        ``kind``.
+        ``obj_type``.
     """
     if value is None:
         return None
-    names = _as_names(value, [kind], obj)
+    names = _as_names(value, [obj_type], obj)
     for name in names:
-        if not _applies(name, kind):
+        if not _applies(name, obj_type):
             raise TrainableParamsError(
-                unknown_name_message(name, _candidates([kind]), kind.__name__), obj=obj
+                unknown_name_message(name, _candidates([obj_type]), obj_type.__name__),
+                obj=obj,
             )
     return frozenset(names)
 
 
-def _names_for_each_kind(value):
+def _names_for_each_type(value):
     """Split a network-wide default into the names that apply to each class.
 
     Every name must apply to at least one class.
@@ -244,14 +244,15 @@ def _names_for_each_kind(value):
         return dict.fromkeys(VALID_NAMES)
     names = _as_names(value, VALID_NAMES, obj=None)
     for name in names:
-        if not any(_applies(name, kind) for kind in VALID_NAMES):
+        if not any(_applies(name, obj_type) for obj_type in VALID_NAMES):
             raise TrainableParamsError(
                 unknown_name_message(
                     name, _candidates(VALID_NAMES), "Ensembles, Neurons or Connections"
                 )
             )
     return {
-        kind: frozenset(n for n in names if _applies(n, kind)) for kind in VALID_NAMES
+        obj_type: frozenset(n for n in names if _applies(n, obj_type))
+        for obj_type in VALID_NAMES
     }
 
 
@@ -262,7 +263,7 @@ class TrainableParamsParam(Parameter):
 
     Parameters
     ----------
-    kind : type
+    obj_type : type
         The class the parameter is added to (`~nengo.Connection`,
         `~nengo.Ensemble` or `~nengo.ensemble.Neurons`).
     default : str or iterable of str or None
@@ -271,16 +272,16 @@ class TrainableParamsParam(Parameter):
 
     equatable = True
 
-    def __init__(self, kind, default=None):
-        self.kind = kind
+    def __init__(self, obj_type, default=None):
+        self.obj_type = obj_type
         super().__init__(
-            PARAM_NAME, default=parse_trainable_params(default, kind), optional=True
+            PARAM_NAME, default=parse_trainable_params(default, obj_type), optional=True
         )
 
     def coerce(self, instance, value):
         value = super().coerce(instance, value)
         return parse_trainable_params(
-            value, self.kind, obj=getattr(instance, "_configures", instance)
+            value, self.obj_type, obj=getattr(instance, "_configures", instance)
         )
 
 
@@ -306,14 +307,16 @@ def configure_trainable_params(value=None):
             "(`with nengo.Network(): ...`)"
         )
     config = Network.context[-1].config
-    names = _names_for_each_kind(value)
-    for kind in VALID_NAMES:
+    names = _names_for_each_type(value)
+    for obj_type in VALID_NAMES:
         try:
-            params = config[kind]
+            params = config[obj_type]
         except ConfigError:
-            config.configures(kind)
-            params = config[kind]
-        params.set_param(PARAM_NAME, TrainableParamsParam(kind, default=names[kind]))
+            config.configures(obj_type)
+            params = config[obj_type]
+        params.set_param(
+            PARAM_NAME, TrainableParamsParam(obj_type, default=names[obj_type])
+        )
 
 
 def _level_values(config, obj, name):
@@ -338,7 +341,7 @@ class Setting:
 
     Attributes
     ----------
-    kind : str
+    param_name : str
         ``"trainable_params"`` (``value`` a frozenset of names) or ``"trainable"``
         (NengoDL's flag; ``value`` a bool).
     value : frozenset of str or bool
@@ -350,7 +353,7 @@ class Setting:
         Where it was set, for messages (e.g. ``"config[<Ensemble 'a'>]"``).
     """
 
-    kind: str
+    param_name: str
     value: object
     on_object: bool
     where: str
@@ -447,7 +450,7 @@ def _neurons_setting(configs, neurons):
     own = resolve_setting(configs, neurons)
     ens = resolve_setting(configs, neurons.ensemble)
     inherited = ens
-    if ens is not None and ens.kind == PARAM_NAME:
+    if ens is not None and ens.param_name == PARAM_NAME:
         # an ensemble's "encoders" is not the neurons' business
         inherited = Setting(
             PARAM_NAME, ens.value - {"encoders"}, ens.on_object, ens.where
@@ -462,10 +465,10 @@ def _neurons_setting(configs, neurons):
 
 
 def _check_neurons_agree(neurons, own, inherited):
-    if inherited.kind != PARAM_NAME:
+    if inherited.param_name != PARAM_NAME:
         return
     wanted = _expand_stock(inherited.value, neurons)
-    if own.kind == PARAM_NAME:
+    if own.param_name == PARAM_NAME:
         granted = _expand_stock(own.value, neurons)
     else:
         granted = {"bias"} if own.value else set()
@@ -509,7 +512,7 @@ def selected_attributes(configs, obj):
     else:
         setting = resolve_setting(configs, obj)
     markers = marked_names(obj)
-    if setting is not None and setting.kind == PARAM_NAME:
+    if setting is not None and setting.param_name == PARAM_NAME:
         names = _expand_stock(setting.value, obj)
         if markers and setting.on_object:
             _check_markers_agree(setting, names, obj, markers)
@@ -653,6 +656,7 @@ class NetworkConfigs:
     def __init__(self, toplevel):
         self.toplevel = toplevel
         self._configs = {}
+        self._selected = {}
         if toplevel is not None:
             self._add(toplevel, ())
 
@@ -669,27 +673,10 @@ class NetworkConfigs:
         return self._configs.get(obj, ())
 
     def selected_attributes(self, obj):
-        """`.selected_attributes` for ``obj`` using its network configs."""
-        return selected_attributes(self[obj], obj)
+        """`.selected_attributes` for ``obj`` using its network configs.
 
-
-_network_configs = weakref.WeakKeyDictionary()
-
-
-def network_configs(model):
-    """The `.NetworkConfigs` of a model's top-level network (computed once).
-
-    Parameters
-    ----------
-    model : `~nengo.builder.Model`
-        A model being built (its ``toplevel`` network is set).
-
-    Returns
-    -------
-    NetworkConfigs
-    """
-    configs = _network_configs.get(model)
-    if configs is None or configs.toplevel is not model.toplevel:
-        configs = NetworkConfigs(model.toplevel)
-        _network_configs[model] = configs
-    return configs
+        Decided once per object: later calls return the same selection.
+        """
+        if obj not in self._selected:
+            self._selected[obj] = selected_attributes(self[obj], obj)
+        return self._selected[obj]

@@ -23,25 +23,29 @@ from nengo_dl.builder import Builder, OpBuilder
 from nengo_dl.neuron_builders import LIFBuilder, LIFRateBuilder, SimNeuronsBuilder
 from tensorflow.python.framework import smart_cond
 
-from nengo_dl_trainable._nengo_dl import read_parameter
+from nengo_dl_trainable._nengo_dl import parameter_value
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
 from nengo_dl_trainable.config import (
     TrainableParamsError,
     names_with_prefix,
-    network_configs,
     selected_parameters,
 )
+from nengo_dl_trainable.grouped_parameters import element_rows
 from nengo_dl_trainable.neurons import (
     has_per_neuron_values,
     invalid_starts,
     neuron_parameterization,
     trainable_parameters,
 )
-from nengo_dl_trainable.operators import SimTrainableNeurons
-from nengo_dl_trainable.parameters import add_parameters, refuse_or_skip
-from nengo_dl_trainable.synapse_builders import element_rows
+from nengo_dl_trainable.operators import SimTrainableNeurons, built_operator_index
+from nengo_dl_trainable.parameters import (
+    add_parameters,
+    mark_stock_signal,
+    network_configs,
+    refuse_or_skip,
+)
 
 
 def _check_bias(configs, ens):
@@ -69,6 +73,75 @@ def _selected_neuron_parameters(model, ens, names):
     return tuple(name for name in selected if name not in invalid)
 
 
+def _neuron_parameterization(model, ens, names):
+    """The parameterization of the ensemble's neuron type, or None to build stock.
+
+    Returns
+    -------
+    parameterization, selected
+        The parameterization (None if no parameter trains and no values are per
+        neuron) and the names that train.
+    """
+    selected = ()
+    if names_with_prefix(names, "neuron_type"):
+        selected = _selected_neuron_parameters(model, ens, names)
+    if not selected and not has_per_neuron_values(ens.neuron_type):
+        return None, selected
+    try:
+        parameterization = neuron_parameterization(
+            ens.neuron_type, ens.n_neurons, selected
+        )
+    except (TrainableParamsError, ValidationError) as e:
+        raise TrainableParamsError(str(e), obj=ens.neurons) from None
+    return parameterization, selected
+
+
+def _mark_stock_signals(model, configs, ens):
+    """Record whether the ensemble's encoders and bias train."""
+    signals = model.sig
+    mark_stock_signal(
+        model,
+        ens,
+        signals[ens]["encoders"],
+        configs.selected_attributes(ens),
+        "encoders",
+    )
+    if not isinstance(ens.neuron_type, Direct):
+        mark_stock_signal(
+            model,
+            ens.neurons,
+            signals[ens.neurons]["bias"],
+            configs.selected_attributes(ens.neurons),
+            "bias",
+        )
+
+
+def _replace_neuron_operators(model, ens, first, parameterization, selected):
+    """Give the ensemble's neurons parameter signals, one operator per part."""
+    signals = add_parameters(
+        model, ens, ens.neurons, "neuron_type", parameterization, selected
+    )
+    for part, prefix in parameterization.parts:
+        if not part.parameters:
+            continue
+        index = built_operator_index(
+            model,
+            first,
+            lambda op, part=part: (
+                isinstance(op, SimNeurons) and op.neurons is part.neuron_type
+            ),
+        )
+        old = model.operators[index]
+        model.operators[index] = SimTrainableNeurons(
+            part,
+            {name: signals[prefix + name] for name in part.parameters},
+            old.J,
+            old.output,
+            state={**old.state, **old.state_extra},
+            tag=f"{ens}.trainable_neurons",
+        )
+
+
 def build_ensemble(model, ens):
     """Build an ensemble, with trainable neuron parameters where configured.
 
@@ -81,42 +154,14 @@ def build_ensemble(model, ens):
     """
     configs = network_configs(model)
     _check_bias(configs, ens)
-    names = configs.selected_attributes(ens.neurons)
-    selected = ()
-    if names_with_prefix(names, "neuron_type"):
-        selected = _selected_neuron_parameters(model, ens, names)
-    if not selected and not has_per_neuron_values(ens.neuron_type):
-        return nengo_builder.Builder.build(model, ens)
-    try:
-        parameterization = neuron_parameterization(
-            ens.neuron_type, ens.n_neurons, selected
-        )
-    except (TrainableParamsError, ValidationError) as e:
-        raise TrainableParamsError(str(e), obj=ens.neurons) from None
-
+    parameterization, selected = _neuron_parameterization(
+        model, ens, configs.selected_attributes(ens.neurons)
+    )
     first = len(model.operators)
     built = nengo_builder.Builder.build(model, ens)
-    signals = add_parameters(
-        model, ens, ens.neurons, "neuron_type", parameterization, selected
-    )
-    for part, prefix in parameterization.parts:
-        if not part.parameters:
-            continue
-        index = next(
-            i
-            for i in range(first, len(model.operators))
-            if isinstance(model.operators[i], SimNeurons)
-            and model.operators[i].neurons is part.neuron_type
-        )
-        old = model.operators[index]
-        model.operators[index] = SimTrainableNeurons(
-            part,
-            {name: signals[prefix + name] for name in part.parameters},
-            old.J,
-            old.output,
-            state={**old.state, **old.state_extra},
-            tag=f"{ens}.trainable_neurons",
-        )
+    _mark_stock_signals(model, configs, ens)
+    if parameterization is not None:
+        _replace_neuron_operators(model, ens, first, parameterization, selected)
     return built
 
 
@@ -234,7 +279,7 @@ class TrainableParametersMixin:
                 )
         for name, transform in transforms.items():
             sigs = [op.parameters[name] for op in self.ops]
-            value = read_parameter(signals, signals.combine(sigs))
+            value = parameter_value(signals, signals.combine(sigs))
             if transform == "log":
                 value = tf.exp(value)
             # a shared value (one per op) repeats over the op's neurons
@@ -260,12 +305,12 @@ class TrainableNeuronsBuilder(OpBuilder):
     """
 
     IMPLEMENTATIONS = {
-        kind: type(
+        neuron_class: type(
             f"Trainable{builder.__name__}",
             (TrainableParametersMixin, builder),
             {"__doc__": f"{builder.__name__} with trainable parameters."},
         )
-        for kind, builder in {
+        for neuron_class, builder in {
             **SimNeuronsBuilder.TF_NEURON_IMPL,
             **NATIVE_BUILDERS,
         }.items()
@@ -273,10 +318,12 @@ class TrainableNeuronsBuilder(OpBuilder):
 
     def __init__(self, ops):
         super().__init__(ops)
-        kind = type(ops[0].parameterization.base_type)
-        if kind not in self.IMPLEMENTATIONS:  # pragma: no cover (refused at build)
-            raise BuildError(f"no TensorFlow builder for neuron type {kind.__name__}")
-        self.built_neurons = self.IMPLEMENTATIONS[kind](ops)
+        neuron_class = type(ops[0].parameterization.base_type)
+        if neuron_class not in self.IMPLEMENTATIONS:  # pragma: no cover (refused)
+            raise BuildError(
+                f"no TensorFlow builder for neuron type {neuron_class.__name__}"
+            )
+        self.built_neurons = self.IMPLEMENTATIONS[neuron_class](ops)
 
     def build_pre(self, signals, config):
         self.built_neurons.build_pre(signals, config)

@@ -1,4 +1,4 @@
-r"""Trainable neuron-model parameters: which, how they are trained, per-neuron values.
+r"""Trainable neuron-model parameters: which there are, and how they are trained.
 
 Trainable parameters and the value that is trained:
 
@@ -25,96 +25,45 @@ A parameter trained as its logarithm :math:`\theta = \log p` stays positive for 
 or ``inc_n = 0`` can stay fixed, but cannot be trained: start from a small positive
 value). ``negative_slope`` may take any real value and is trained as it is.
 
-By default one value is shared by all neurons of an ensemble. `PerNeuron` gives a
+By default one value is shared by all neurons of an ensemble. `.PerNeuron` gives a
 neuron type one value per neuron; trained, each neuron learns its own value.
 """
 
-from types import SimpleNamespace
-
 import numpy as np
-from nengo.exceptions import ValidationError
-from nengo.neurons import (
-    LIF,
-    AdaptiveLIF,
-    AdaptiveLIFRate,
-    LIFRate,
-    NeuronType,
-    NeuronTypeParam,
-    PoissonSpiking,
-    RectifiedLinear,
-    RegularSpiking,
-    Sigmoid,
-    SpikingRectifiedLinear,
-    StochasticSpiking,
-    Tanh,
-)
-from nengo.params import Parameter
-from nengo_dl.neurons import LeakyReLU, SoftLIFRate, SpikingLeakyReLU
 
 from nengo_dl_trainable.config import TrainableParamsError
+from nengo_dl_trainable.neuron_types import (
+    NEURON_PARAMETERS,
+    WRAPPER_TYPES,
+    PerNeuron,
+    copy_neuron_type,
+)
+from nengo_dl_trainable.parameterization import Parameterization
 
-_LIF = {"tau_rc": "log", "tau_ref": "log", "amplitude": "log"}
-_ADAPTIVE = {**_LIF, "tau_n": "log", "inc_n": "log"}
-
-#: Trainable parameters of each supported (non-wrapper) neuron type, and how each
-#: is trained: ``"log"`` (positive parameters) or ``"value"`` (any real value).
-NEURON_PARAMETERS = {
-    RectifiedLinear: {"amplitude": "log"},
-    SpikingRectifiedLinear: {"amplitude": "log"},
-    LeakyReLU: {"amplitude": "log", "negative_slope": "value"},
-    SpikingLeakyReLU: {"amplitude": "log", "negative_slope": "value"},
-    Sigmoid: {"tau_ref": "log"},
-    Tanh: {"tau_ref": "log"},
-    LIFRate: _LIF,
-    LIF: _LIF,
-    SoftLIFRate: {**_LIF, "sigma": "log"},
-    AdaptiveLIFRate: _ADAPTIVE,
-    AdaptiveLIF: _ADAPTIVE,
-}
-
-#: Wrappers that turn a rate type into a spiking one; they train their own
-#: ``amplitude`` and the parameters of their ``base_type``.
-WRAPPER_TYPES = (RegularSpiking, StochasticSpiking, PoissonSpiking)
+#: How a wrapper's own parameters are trained.
 _WRAPPER_PARAMETERS = {"amplitude": "log"}
 
-#: Constructor arguments that copy a neuron type (those it has).
-_CONSTRUCTOR_ARGS = (
-    "tau_rc",
-    "tau_ref",
-    "min_voltage",
-    "amplitude",
-    "sigma",
-    "negative_slope",
-    "tau_n",
-    "inc_n",
-    "base_type",
-    "initial_state",
-)
-
+#: Each way a parameter is trained: (to trained value, from trained value).
 TRANSFORMS = {
     "log": (np.log, np.exp),
     "value": (np.asarray, np.asarray),
 }
 
 
-def _constructor_kwargs(neuron_type):
-    """The arguments that construct a copy of ``neuron_type`` (not `PerNeuron`)."""
-    return {
-        name: getattr(neuron_type, name)
-        for name in _CONSTRUCTOR_ARGS
-        if hasattr(neuron_type, name)
-    }
+def scalar_neuron_type(neuron_type):
+    """The neuron type with one value per parameter: a `.PerNeuron`'s base type.
 
+    Parameters
+    ----------
+    neuron_type : `~nengo.neurons.NeuronType`
+        A neuron type (not a wrapper).
 
-def _copy(neuron_type, **changes):
-    """A copy of ``neuron_type`` (not `PerNeuron`) with some arguments changed."""
-    return type(neuron_type)(**{**_constructor_kwargs(neuron_type), **changes})
-
-
-def _leaf(neuron_type):
-    """The neuron type whose parameters `PerNeuron` may vary, and its type."""
-    base = neuron_type.base_type if type(neuron_type) is PerNeuron else neuron_type
-    return base, type(base)
+    Returns
+    -------
+    `~nengo.neurons.NeuronType`
+        ``neuron_type.base_type`` for a `.PerNeuron`, else ``neuron_type``.
+    """
+    return neuron_type.base_type if type(neuron_type) is PerNeuron else neuron_type
 
 
 def is_wrapper(neuron_type):
@@ -133,7 +82,7 @@ def is_wrapper(neuron_type):
 
 
 def has_per_neuron_values(neuron_type):
-    """Whether a supported neuron type holds `PerNeuron` values (maybe wrapped).
+    """Whether a supported neuron type holds `.PerNeuron` values (maybe wrapped).
 
     Parameters
     ----------
@@ -171,12 +120,12 @@ def trainable_parameters(neuron_type):
         return ("amplitude",) + tuple(
             f"base_type.{name}" for name in trainable_parameters(neuron_type.base_type)
         )
-    _, kind = _leaf(neuron_type)
-    if kind not in NEURON_PARAMETERS:
+    model_class = type(scalar_neuron_type(neuron_type))
+    if model_class not in NEURON_PARAMETERS:
         supported = [k.__name__ for k in (*NEURON_PARAMETERS, *WRAPPER_TYPES)]
         parents = [
             k.__name__
-            for k in kind.__mro__[1:]
+            for k in model_class.__mro__[1:]
             if k in NEURON_PARAMETERS or k in WRAPPER_TYPES
         ]
         subclass = (
@@ -189,7 +138,7 @@ def trainable_parameters(neuron_type):
             f"cannot train the parameters of neuron type {neuron_type!r}{subclass}; "
             f"supported: {', '.join(supported)} (and PerNeuron of those)"
         )
-    return tuple(NEURON_PARAMETERS[kind])
+    return tuple(NEURON_PARAMETERS[model_class])
 
 
 def _transform(neuron_type, name):
@@ -198,7 +147,7 @@ def _transform(neuron_type, name):
         if name.startswith("base_type."):
             return _transform(neuron_type.base_type, name[len("base_type.") :])
         return _WRAPPER_PARAMETERS[name]
-    return NEURON_PARAMETERS[_leaf(neuron_type)[1]][name]
+    return NEURON_PARAMETERS[type(scalar_neuron_type(neuron_type))][name]
 
 
 def _start_values(neuron_type, name, n_neurons):
@@ -242,264 +191,16 @@ def invalid_starts(neuron_type, n_neurons, selected):
     return invalid
 
 
-class _PerNeuronValuesParam(Parameter):
-    """Per-neuron values, stored as a hashable tuple of ``(name, values)``."""
-
-    equatable = True
-
-    def equal(self, instance_a, instance_b):
-        return self.__get__(instance_a, None) == self.__get__(instance_b, None)
-
-    def coerce(self, instance, value):
-        # a dict from PerNeuron's constructor, or the stored pairs when unpickling
-        pairs = value.items() if isinstance(value, dict) else value
-        return tuple(
-            (name, tuple(float(v) for v in np.ravel(values)))
-            for name, values in sorted(pairs)
-        )
-
-
-class PerNeuron(NeuronType):
-    """A neuron type with one value per neuron for some of its parameters.
-
-    Runs in core Nengo (a vectorized numpy ``step``) and in NengoDL (native
-    TensorFlow). Trained through ``trainable_params``, each neuron learns its own
-    values of the selected parameters (heterogeneous neurons; Perez-Nieves et al.
-    2021, "Neural heterogeneity promotes robust learning"). Freezing a trained
-    `PerNeuron` ensemble gives a `PerNeuron` with the learned values.
-
-    Parameters
-    ----------
-    base_type : `~nengo.neurons.NeuronType`
-        The neuron model, one of the non-wrapper types in `.NEURON_PARAMETERS`
-        (wrap the rate type of a `~nengo.RegularSpiking` and the like, not the
-        wrapper). It provides the value of every parameter not given here.
-    **values : array_like
-        Parameters of ``base_type`` (see `.NEURON_PARAMETERS`) with their
-        per-neuron values, each of shape ``(n_neurons,)`` (or a scalar, repeated
-        for every neuron). Each value must be valid for ``base_type``.
-
-    Examples
-    --------
-    Membrane time constants spread over 10 to 50 ms, to be learned per neuron:
-
-    >>> import nengo, numpy as np
-    >>> lif = PerNeuron(nengo.LIF(), tau_rc=np.linspace(0.01, 0.05, 5))
-    >>> with nengo.Network() as net:
-    ...     ens = nengo.Ensemble(5, 1, neuron_type=lif)
-    >>> ens.neuron_type.parameter("tau_rc", 5)
-    array([0.01, 0.02, 0.03, 0.04, 0.05])
-    """
-
-    base_type = NeuronTypeParam("base_type", readonly=True)
-    per_neuron_values = _PerNeuronValuesParam("per_neuron_values", readonly=True)
-
-    def __init__(self, base_type, **values):
-        super().__init__()
-        if type(base_type) not in NEURON_PARAMETERS:
-            raise ValidationError(
-                f"PerNeuron supports {', '.join(k.__name__ for k in NEURON_PARAMETERS)}"
-                f"; got {base_type!r}",
-                attr="base_type",
-                obj=self,
-            )
-        names = NEURON_PARAMETERS[type(base_type)]
-        for name, value in values.items():
-            if name not in names:
-                raise ValidationError(
-                    f"{type(base_type).__name__} has no per-neuron parameter "
-                    f"{name!r}; valid: {', '.join(names)}",
-                    attr=name,
-                    obj=self,
-                )
-            value = np.asarray(value, dtype=np.float64)
-            if value.ndim > 1 or not np.all(np.isfinite(value)):
-                raise ValidationError(
-                    f"{name} must be a finite scalar or vector (one value per neuron)",
-                    attr=name,
-                    obj=self,
-                )
-            for v in np.unique(value):
-                _copy(base_type, **{name: float(v)})  # raises if out of range
-        self.base_type = base_type
-        self.per_neuron_values = values
-        self._namespaces = {}
-
-    @property
-    def state(self):
-        return self.base_type.state
-
-    @property
-    def spiking(self):
-        return self.base_type.spiking
-
-    @property
-    def negative(self):
-        return self.base_type.negative
-
-    @property
-    def probeable(self):
-        return self.base_type.probeable
-
-    @property
-    def _argreprs(self):
-        return [repr(self.base_type)] + [
-            f"{name}=<{len(v)} values>" for name, v in self.per_neuron_values
-        ]
-
-    def parameter(self, name, n_neurons):
-        """The value of one parameter for each neuron.
-
-        Parameters
-        ----------
-        name : str
-            A parameter of ``base_type``.
-        n_neurons : int
-            The number of neurons.
-
-        Returns
-        -------
-        `~numpy.ndarray`
-            Shape ``(n_neurons,)``.
-
-        Raises
-        ------
-        ValidationError
-            If the per-neuron values of ``name`` are not of length ``n_neurons``.
-        """
-        values = dict(self.per_neuron_values)
-        if name not in values:
-            return np.full(n_neurons, float(getattr(self.base_type, name)))
-        value = np.asarray(values[name])
-        if value.size == 1:
-            return np.full(n_neurons, value[0])
-        if value.size != n_neurons:
-            raise ValidationError(
-                f"{name} has {value.size} per-neuron values, for {n_neurons} neurons",
-                attr=name,
-                obj=self,
-            )
-        return value.copy()
-
-    def _namespace(self, n_neurons):
-        """The base type's attributes, with one value per neuron where trainable."""
-        if n_neurons not in self._namespaces:
-            attributes = _constructor_kwargs(self.base_type)
-            for name in NEURON_PARAMETERS[type(self.base_type)]:
-                attributes[name] = self.parameter(name, n_neurons)
-            self._namespaces[n_neurons] = SimpleNamespace(**attributes)
-        return self._namespaces[n_neurons]
-
-    def make_state(self, n_neurons, rng=np.random, dtype=None):
-        self._namespace(n_neurons)  # checks the number of values
-        return self.base_type.make_state(n_neurons, rng=rng, dtype=dtype)
-
-    def _groups(self, n_neurons):
-        """Yield ``(neuron_type, index)`` per distinct set of parameter values.
-
-        ``index`` selects the group's neurons: a boolean mask, or ``slice(None)``
-        when all neurons share their values (a view, not a copy, of per-neuron
-        arrays such as the rates at every eval point that Nengo's build solves
-        decoders from).
-        """
-        names = NEURON_PARAMETERS[type(self.base_type)]
-        table = np.stack([self.parameter(n, n_neurons) for n in names], axis=1)
-        rows, which = np.unique(table, axis=0, return_inverse=True)
-        for i, row in enumerate(rows):
-            yield (
-                _copy(self.base_type, **dict(zip(names, row, strict=True))),
-                slice(None) if len(rows) == 1 else which == i,
-            )
-
-    def gain_bias(self, max_rates, intercepts):
-        max_rates = np.array(max_rates, dtype=float, ndmin=1)
-        intercepts = np.array(intercepts, dtype=float, ndmin=1)
-        gain, bias = np.zeros_like(max_rates), np.zeros_like(max_rates)
-        for neuron_type, index in self._groups(max_rates.size):
-            gain[index], bias[index] = neuron_type.gain_bias(
-                max_rates[index], intercepts[index]
-            )
-        return gain, bias
-
-    def max_rates_intercepts(self, gain, bias):
-        gain = np.array(gain, dtype=float, ndmin=1)
-        bias = np.array(bias, dtype=float, ndmin=1)
-        max_rates, intercepts = np.zeros_like(gain), np.zeros_like(gain)
-        for neuron_type, index in self._groups(gain.size):
-            max_rates[index], intercepts[index] = neuron_type.max_rates_intercepts(
-                gain[index], bias[index]
-            )
-        return max_rates, intercepts
-
-    def rates(self, x, gain, bias):
-        gain = np.array(gain, dtype=float, ndmin=1)
-        bias = np.array(bias, dtype=float, ndmin=1)
-        x = np.array(x, dtype=float, ndmin=1)
-        out = np.zeros(self.current(x, gain, bias).shape)
-        for neuron_type, index in self._groups(gain.size):
-            x_group = x[:, index] if x.ndim == 2 else x
-            out[:, index] = neuron_type.rates(x_group, gain[index], bias[index])
-        return out
-
-    def step(self, dt, J, output, **state):
-        """Run ``base_type``'s step with one parameter value per neuron."""
-        values = self._namespace(J.shape[-1])
-        step = _PER_NEURON_STEPS.get(type(self.base_type), type(self.base_type).step)
-        step(values, dt, J, output, **state)
-
-
-def _lif_rate_step(p, dt, J, output):
-    """`~nengo.LIFRate` step where parameters are per-neuron arrays."""
-    j = J - 1
-    output[:] = 0
-    active = j > 0
-    output[active] = p.amplitude[active] / (
-        p.tau_ref[active] + p.tau_rc[active] * np.log1p(1.0 / j[active])
-    )
-
-
-def _lif_step(p, dt, J, output, voltage, refractory_time):
-    """`~nengo.LIF` step where parameters are per-neuron arrays."""
-    refractory_time -= dt
-    delta_t = np.clip(dt - refractory_time, 0, dt)
-    voltage -= (J - voltage) * np.expm1(-delta_t / p.tau_rc)
-    spiked = voltage > 1
-    output[:] = spiked * (p.amplitude / dt)
-    t_spike = dt + p.tau_rc[spiked] * np.log1p(-(voltage[spiked] - 1) / (J[spiked] - 1))
-    voltage[voltage < p.min_voltage] = p.min_voltage
-    voltage[spiked] = 0
-    refractory_time[spiked] = p.tau_ref[spiked] + t_spike
-
-
-def _adaptive(lif_step):
-    """An adaptive step: the LIF step on ``J - n``, then ``n`` relaxes to the output."""
-
-    def step(p, dt, J, output, adaptation, **state):
-        lif_step(p, dt, J - adaptation, output, **state)
-        adaptation += (dt / p.tau_n) * (p.inc_n * output - adaptation)
-
-    return step
-
-
-# the other supported types' own steps are elementwise, so they run as they are
-_PER_NEURON_STEPS = {
-    LIFRate: _lif_rate_step,
-    LIF: _lif_step,
-    AdaptiveLIFRate: _adaptive(_lif_rate_step),
-    AdaptiveLIF: _adaptive(_lif_step),
-}
-
-
-class NeuronParameterization:
+class NeuronParameterization(Parameterization):
     """Maps trained values to a neuron type and back.
 
-    Only the parameters that train, and, for `PerNeuron`, the per-neuron values,
+    Only the parameters that train, and, for `.PerNeuron`, the per-neuron values,
     become parameter signals; the others stay the neuron type's constants.
 
     Parameters
     ----------
     neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type of `.NEURON_PARAMETERS`, a `PerNeuron`, or a wrapper
+        A neuron type of `.NEURON_PARAMETERS`, a `.PerNeuron`, or a wrapper
         (`.WRAPPER_TYPES`: then only its own ``amplitude``).
     n_neurons : int
         The number of neurons.
@@ -514,18 +215,18 @@ class NeuronParameterization:
         How each signal holds its parameter: ``"log"`` or ``"value"``.
     values : dict of str: `~numpy.ndarray`
         The starting value of each signal's parameter, shape ``(n_neurons,)``
-        for `PerNeuron` and ``(1,)`` otherwise.
+        for `.PerNeuron` and ``(1,)`` otherwise.
     base_type : `~nengo.neurons.NeuronType`
         The neuron type with scalar parameters (``neuron_type`` itself, or the
-        `PerNeuron` base type).
+        `.PerNeuron` base type).
     """
 
     def __init__(self, neuron_type, n_neurons, selected):
         self.neuron_type = neuron_type
         self.n_neurons = n_neurons
-        self.base_type, kind = _leaf(neuron_type)
+        self.base_type = scalar_neuron_type(neuron_type)
         self.per_neuron = type(neuron_type) is PerNeuron
-        available = NEURON_PARAMETERS.get(kind, _WRAPPER_PARAMETERS)
+        available = NEURON_PARAMETERS.get(type(self.base_type), _WRAPPER_PARAMETERS)
         names = available if self.per_neuron else selected
         self.parameters = tuple(name for name in available if name in names)
         # untrained per-neuron values are held as they are (they may be 0)
@@ -560,7 +261,7 @@ class NeuronParameterization:
         -------
         dict of str: `~numpy.ndarray`
             The transformed value of each signal, shape ``(n_neurons,)`` for
-            `PerNeuron` and ``(1,)`` otherwise.
+            `.PerNeuron` and ``(1,)`` otherwise.
         """
         return {
             name: TRANSFORMS[transform][0](self.values[name])
@@ -579,7 +280,7 @@ class NeuronParameterization:
         Returns
         -------
         `~nengo.neurons.NeuronType`
-            A copy of the original neuron type (a `PerNeuron` for `PerNeuron`)
+            A copy of the original neuron type (a `.PerNeuron` for `.PerNeuron`)
             with the given values.
         """
         learned = {
@@ -590,24 +291,18 @@ class NeuronParameterization:
             per_neuron = dict(self.neuron_type.per_neuron_values)
             per_neuron.update(learned)
             return PerNeuron(self.base_type, **per_neuron)
-        return _copy(self.neuron_type, **{k: float(v[0]) for k, v in learned.items()})
+        return copy_neuron_type(
+            self.neuron_type, **{k: float(v[0]) for k, v in learned.items()}
+        )
 
     def to_object(self, values):
         """The learned neuron type (`.to_neuron_type`), as used by freezing."""
         return self.to_neuron_type(values)
 
     def user_values(self, values):
-        """The parameters in the neuron type's own units (seconds for times).
+        """`.Parameterization.user_values`: shape ``(n_neurons,)`` for `.PerNeuron`.
 
-        Parameters
-        ----------
-        values : dict of str: array_like
-            One value per name in ``parameters``, as trained.
-
-        Returns
-        -------
-        dict of str: `~numpy.ndarray`
-            Shape ``(n_neurons,)`` for `PerNeuron`, ``(1,)`` otherwise.
+        ``(1,)`` otherwise; in the neuron type's own units (seconds for times).
         """
         return {
             name: TRANSFORMS[self.transforms[name]][1](np.ravel(value))
@@ -615,7 +310,7 @@ class NeuronParameterization:
         }
 
 
-class WrapperParameterization:
+class WrapperParameterization(Parameterization):
     """The parameters of a `~nengo.RegularSpiking`-like wrapper and its base type.
 
     Parameters
@@ -653,6 +348,11 @@ class WrapperParameterization:
             prefix + name for part, prefix in self.parts for name in part.parameters
         )
 
+    @property
+    def signature(self):
+        """The signatures of the parts (each part is built as its own operator)."""
+        return tuple(part.signature for part, _ in self.parts)
+
     def initial_values(self):
         """The trained values of all parts (see `.NeuronParameterization`)."""
         return {
@@ -682,7 +382,7 @@ class WrapperParameterization:
             k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)
         }
         own_values = {k: v for k, v in values.items() if not k.startswith(prefix)}
-        return _copy(
+        return copy_neuron_type(
             own.to_neuron_type(own_values), base_type=base.to_neuron_type(base_values)
         )
 

@@ -11,7 +11,19 @@ import numpy as np
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
-from nengo_dl_trainable.synapses import PASSTHROUGH_TAU, log_tau
+
+def _synapse_step(synapse, u, y, X, dt, rng):
+    """Step core Nengo's own ``synapse`` from ``u`` into ``y``, its state in ``X``.
+
+    ``X`` is a view of the operator's state signal (Nengo's state layout,
+    ``(order, d)``), which Nengo's step updates in place.
+    """
+    step = synapse.make_step(u.shape, y.shape, dt, rng, {"X": X})
+
+    def step_trainable_synapse():
+        y[...] = step(None, u)  # linear filters do not depend on the time
+
+    return step_trainable_synapse
 
 
 class SimTrainableLowpass(Operator):
@@ -19,12 +31,17 @@ class SimTrainableLowpass(Operator):
 
     Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
     ``b = 1 - a`` and ``tau = exp(step_scale theta)`` (`.log_tau`), the
-    zero-order-hold discretization of ``1 / (tau s + 1)`` that Nengo uses. Like
-    Nengo and NengoDL, a filter with ``tau <= 0.03 dt`` (`.PASSTHROUGH_TAU`) passes
-    its input through (``a = 0``, ``b = 1``).
+    zero-order-hold discretization of ``1 / (tau s + 1)`` that Nengo uses. In
+    NengoDL, like NengoDL's own builder, a filter with ``tau <= 0.03 dt``
+    (`.PASSTHROUGH_TAU`) passes its input through (``a = 0``, ``b = 1``); in core
+    Nengo it runs Nengo's own `~nengo.Lowpass` (or `.VectorLowpass`) step with the
+    current ``tau``.
 
     Parameters
     ----------
+    parameterization : `.TauParameterization` or `.VectorTauParameterization`
+        The synapse's parameterization (a zero-order-hold lowpass, or vector
+        lowpass).
     theta : Signal
         The trained value of the time constant (`.tau_theta`; ``tau`` in seconds):
         shape ``(1,)``, or ``(d, 1)`` for one time constant per element of a
@@ -33,9 +50,6 @@ class SimTrainableLowpass(Operator):
         The filter's input ``u``.
     output : Signal
         The filter's output ``y`` (also its state).
-    step_scale : float
-        ``theta = log(tau) / step_scale`` (the parameterization's ``step_scale``,
-        which differs between shared and per-dimension time constants).
     tag : str, optional
         Label for debugging.
 
@@ -47,9 +61,9 @@ class SimTrainableLowpass(Operator):
     4. updates ``[output]``
     """
 
-    def __init__(self, theta, input, output, step_scale, tag=None):
+    def __init__(self, parameterization, theta, input, output, tag=None):
         super().__init__(tag=tag)
-        self.step_scale = step_scale
+        self.parameterization = parameterization
         self.sets = []
         self.incs = []
         self.reads = [input, theta]
@@ -70,37 +84,16 @@ class SimTrainableLowpass(Operator):
         """The filter's output signal."""
         return self.updates[0]
 
-    @staticmethod
-    def coefficients(tau, dt):
-        """Return ``(a, b)`` for time constant ``tau`` and step ``dt`` (seconds).
-
-        Parameters
-        ----------
-        tau : float
-            Time constant in seconds.
-        dt : float
-            Time step in seconds.
-
-        Returns
-        -------
-        a, b : float
-            Feedback and input coefficients.
-        """
-        if tau <= PASSTHROUGH_TAU * dt:
-            return 0.0, 1.0
-        return np.exp(-dt / tau), -np.expm1(-dt / tau)
+    @property
+    def step_scale(self):
+        """``theta = log(tau) / step_scale`` (see `.FilterParameterization`)."""
+        return self.parameterization.step_scale
 
     def make_step(self, signals, dt, rng):
-        u = signals[self.input]
         y = signals[self.output]
-        # one time constant for all elements, or one per element (per dimension)
-        tau = np.exp(log_tau(np.ravel(signals[self.theta]), self.step_scale))
-        a, b = np.transpose([self.coefficients(t, dt) for t in tau])
-
-        def step_trainable_lowpass():
-            y[...] = a * y + b * u
-
-        return step_trainable_lowpass
+        synapse = self.parameterization.to_synapse({"tau": signals[self.theta]})
+        # a lowpass filter's one state is its output
+        return _synapse_step(synapse, signals[self.input], y, y[None, :], dt, rng)
 
 
 class SimTrainableLinearFilter(Operator):
@@ -116,6 +109,9 @@ class SimTrainableLinearFilter(Operator):
     and a filter with direct term computes::
 
         y[t] = C x[t] + D u[t],     x[t+1] = A x[t] + B u[t]
+
+    In core Nengo it runs Nengo's own step of the synapse with the current values
+    (`.FilterParameterization.to_synapse`).
 
     Parameters
     ----------
@@ -172,35 +168,15 @@ class SimTrainableLinearFilter(Operator):
 
     def make_step(self, signals, dt, rng):
         values = {name: signals[sig] for name, sig in self.parameters.items()}
-        # one system for all elements, or one per element (per-dimension filters)
-        A, B, C, D = self.parameterization.discrete_system_numpy(values, dt)
+        synapse = self.parameterization.to_synapse(values)
         u = signals[self.input]
-        y = signals[self.output]
-        order = A.shape[1]
-        x = None if order == 0 else signals[self.state].reshape(-1, order)
-        direct = self.parameterization.direct_term
-        n = u.shape[0]
-        D = np.broadcast_to(D, (n,))
-        if order > 0:
-            A, B, C = (
-                np.broadcast_to(v, (n,) + v.shape[1:])
-                for v in (A, B[:, :, 0], C[:, 0, :])
-            )
-
-        def advance():
-            x[...] = np.einsum("eij,ej->ei", A, x) + u[:, None] * B
-
-        def step_trainable_linear_filter():
-            if x is None:
-                y[...] = D * u
-            elif direct:
-                y[...] = np.einsum("ej,ej->e", C, x) + D * u
-                advance()
-            else:
-                advance()
-                y[...] = np.einsum("ej,ej->e", C, x)
-
-        return step_trainable_linear_filter
+        order = self.parameterization.order
+        X = (
+            np.zeros((0, u.shape[0]))
+            if self.state is None
+            else signals[self.state].reshape(u.shape[0], order).T
+        )
+        return _synapse_step(synapse, u, signals[self.output], X, dt, rng)
 
 
 class SimTrainableNeurons(SimNeurons):
@@ -266,3 +242,31 @@ TRAINABLE_OPERATORS = (
     SimTrainableLinearFilter,
     SimTrainableNeurons,
 )
+
+
+def built_operator_index(model, first, matches):
+    """Find the operator a Nengo build function just added, to replace it.
+
+    This package's build functions let core Nengo build an object, then replace
+    the operator that filters a connection or steps an ensemble's neurons with one
+    of this package's operators at the same place in ``model.operators``.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    first : int
+        ``len(model.operators)`` before the object was built.
+    matches : callable
+        ``matches(op)`` is true for the operator wanted (and only for it among
+        those built since ``first``).
+
+    Returns
+    -------
+    int
+        Its index in ``model.operators``.
+    """
+    for index in range(first, len(model.operators)):
+        if matches(model.operators[index]):
+            return index
+    raise RuntimeError("no matching operator was built")  # pragma: no cover

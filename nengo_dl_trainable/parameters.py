@@ -1,16 +1,23 @@
-"""Registry of the parameter signals this package adds to a built model.
+"""What this package records about one built model, attached to the model.
 
-Also records what a class or network default named but could not train, so that
-the build reports it once (`report_skipped`).
+One `ModelRecord` per `~nengo.builder.Model` (`model_record`) holds the parameter
+signals this package adds, what a class or network default named but could not
+train (reported once, `report_skipped`), the network configs the build reads
+(`network_configs`), and whether each stock weight, encoder and bias signal
+trains. The build functions decide all of it, once per object; what NengoDL does
+later (marking signals trainable, `.summary`, `.freeze_params`) reads it.
 """
 
 import warnings
-import weakref
 from dataclasses import dataclass, field
 
 from nengo.builder import Signal
 
-from nengo_dl_trainable.config import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.config import (
+    NetworkConfigs,
+    TrainableParamsError,
+    TrainableParamsWarning,
+)
 
 
 @dataclass(eq=False)
@@ -59,9 +66,28 @@ class SkippedAttribute:
     reason: str
 
 
+@dataclass(frozen=True)
+class StockMark:
+    """Whether a stock NengoDL parameter signal (weights, encoders, bias) trains.
+
+    Attributes
+    ----------
+    obj : `~nengo.Connection` or `~nengo.Ensemble` or `~nengo.ensemble.Neurons`
+        The object.
+    signal : `~nengo.builder.Signal`
+        Its ``weights``, ``encoders`` or ``bias`` signal.
+    trainable : bool
+        Whether ``trainable_params`` selects it.
+    """
+
+    obj: object
+    signal: Signal
+    trainable: bool
+
+
 @dataclass
 class ModelRecord:
-    """What this package added to one built model.
+    """What this package records about one built model.
 
     Attributes
     ----------
@@ -69,17 +95,24 @@ class ModelRecord:
         The parameter signals.
     skipped : list of SkippedAttribute
         What defaults named but could not train.
+    stock_marks : list of StockMark
+        Whether each stock parameter signal of a configured object trains.
+    configs : `.NetworkConfigs` or None
+        The network configs above each object (see `network_configs`).
     """
 
     parameters: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    stock_marks: list = field(default_factory=list)
+    configs: NetworkConfigs = None
 
 
-_records = weakref.WeakKeyDictionary()
+#: The model attribute that holds its `ModelRecord`.
+RECORD_ATTRIBUTE = "nengo_dl_trainable"
 
 
 def model_record(model):
-    """The `.ModelRecord` of a model (created empty on first use).
+    """The `.ModelRecord` of a model (created empty and attached on first use).
 
     Parameters
     ----------
@@ -90,7 +123,50 @@ def model_record(model):
     -------
     ModelRecord
     """
-    return _records.setdefault(model, ModelRecord())
+    record = getattr(model, RECORD_ATTRIBUTE, None)
+    if record is None:
+        record = ModelRecord()
+        setattr(model, RECORD_ATTRIBUTE, record)
+    return record
+
+
+def network_configs(model):
+    """The `.NetworkConfigs` of a model's top-level network (computed once).
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        A model being built (its ``toplevel`` network is set).
+
+    Returns
+    -------
+    NetworkConfigs
+    """
+    record = model_record(model)
+    if record.configs is None or record.configs.toplevel is not model.toplevel:
+        record.configs = NetworkConfigs(model.toplevel)
+    return record.configs
+
+
+def mark_stock_signal(model, obj, signal, names, key):
+    """Record whether a stock parameter signal trains (applied by NengoDL's marking).
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    obj : `~nengo.Connection` or `~nengo.Ensemble` or `~nengo.ensemble.Neurons`
+        The object whose signal it is.
+    signal : `~nengo.builder.Signal`
+        Its ``weights``, ``encoders`` or ``bias`` signal.
+    names : `.SelectedNames` or None
+        The object's ``trainable_params`` selection; None (not configured by
+        this package) leaves the signal as NengoDL marks it.
+    key : str
+        ``"weights"``, ``"encoders"`` or ``"bias"``.
+    """
+    if names is not None:
+        model_record(model).stock_marks.append(StockMark(obj, signal, key in names))
 
 
 def model_parameters(model):

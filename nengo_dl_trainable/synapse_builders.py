@@ -14,7 +14,6 @@ NengoDL's own synapse builders cost.
 
 import warnings
 
-import numpy as np
 import tensorflow as tf
 from nengo import Connection
 from nengo import builder as nengo_builder
@@ -24,7 +23,6 @@ from nengo.synapses import Lowpass
 from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
 
-from nengo_dl_trainable._nengo_dl import read_parameter
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
@@ -32,13 +30,23 @@ from nengo_dl_trainable.config import (
     TrainableParamsError,
     TrainableParamsWarning,
     names_with_prefix,
-    network_configs,
     selected_parameters,
 )
-from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
+from nengo_dl_trainable.grouped_parameters import (
+    element_rows,
+    parameter_rows,
+    read_grouped_parameter,
+)
+from nengo_dl_trainable.operators import (
+    SimTrainableLinearFilter,
+    SimTrainableLowpass,
+    built_operator_index,
+)
 from nengo_dl_trainable.parameters import (
     add_parameters,
     claim_parameters,
+    mark_stock_signal,
+    network_configs,
     refuse_or_skip,
 )
 from nengo_dl_trainable.synapses import (
@@ -89,13 +97,43 @@ def _selected_synapse(model, conn, names):
 FILTER_OPERATORS = (SimProcess, SimTrainableLowpass, SimTrainableLinearFilter)
 
 
-def _synapse_operator_index(model, conn, first):
+def _check_vector_synapse(conn):
+    if (
+        isinstance(conn.synapse, VectorSynapse)
+        and conn.synapse.dimensions != conn.size_out
+    ):
+        raise TrainableParamsError(
+            f"{conn.synapse} has {conn.synapse.dimensions} time constants, for a "
+            f"connection of {conn.size_out} dimensions",
+            obj=conn,
+        )
+
+
+def _replace_synapse_operator(model, conn, first, parameterization, selected):
+    """Filter the connection with parameter signals (see `filter_operator`)."""
     weighted = model.sig[conn]["weighted"]
-    for i in range(first, len(model.operators)):
-        op = model.operators[i]
-        if isinstance(op, FILTER_OPERATORS) and op.output is weighted:
-            return i
-    raise RuntimeError(f"{conn}: no synapse operator found")  # pragma: no cover
+    index = built_operator_index(
+        model,
+        first,
+        lambda op: isinstance(op, FILTER_OPERATORS) and op.output is weighted,
+    )
+    old = model.operators[index]
+    if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
+        raise TrainableParamsError("only vector signals can be filtered", obj=conn)
+    if not isinstance(old, SimProcess):
+        # a vector synapse, already built with this package's operator
+        claim_parameters(model, old.reads[1:], conn, conn, selected)
+        return
+    parameters = add_parameters(
+        model, conn, conn, "synapse", parameterization, selected
+    )
+    model.operators[index] = filter_operator(
+        parameterization,
+        parameters,
+        old.input,
+        old.output,
+        tag=f"{conn}.trainable_synapse",
+    )
 
 
 def build_connection(model, conn):
@@ -108,15 +146,7 @@ def build_connection(model, conn):
     conn : `~nengo.Connection`
         The connection.
     """
-    if (
-        isinstance(conn.synapse, VectorSynapse)
-        and conn.synapse.dimensions != conn.size_out
-    ):
-        raise TrainableParamsError(
-            f"{conn.synapse} has {conn.synapse.dimensions} time constants, for a "
-            f"connection of {conn.size_out} dimensions",
-            obj=conn,
-        )
+    _check_vector_synapse(conn)
     first = len(model.operators)
     nengo_builder.Builder.build(model, conn)
 
@@ -124,6 +154,8 @@ def build_connection(model, conn):
     if names is None:
         return
     _check_connection_names(conn, names)
+    if compat.conn_has_weights(conn):
+        mark_stock_signal(model, conn, model.sig[conn]["weights"], names, "weights")
     if not names_with_prefix(names, "synapse"):
         return
     chosen = _selected_synapse(model, conn, names)
@@ -132,26 +164,7 @@ def build_connection(model, conn):
     parameterization, selected = chosen
     if parameterization.caveat is not None:
         warnings.warn(TrainableParamsWarning(f"{conn}: {parameterization.caveat}"))
-
-    index = _synapse_operator_index(model, conn, first)
-    old = model.operators[index]
-    if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
-        raise TrainableParamsError("only vector signals can be filtered", obj=conn)
-    if not isinstance(old, SimProcess):
-        # a vector synapse, already built with this package's operator
-        claim_parameters(model, old.reads[1:], conn, conn, selected)
-        return
-
-    parameters = add_parameters(
-        model, conn, conn, "synapse", parameterization, selected
-    )
-    model.operators[index] = filter_operator(
-        parameterization,
-        parameters,
-        old.input,
-        old.output,
-        tag=f"{conn}.trainable_synapse",
-    )
+    _replace_synapse_operator(model, conn, first, parameterization, selected)
 
 
 def filter_operator(parameterization, parameters, input, output, tag=None):
@@ -178,11 +191,7 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
         synapse
     ) is VectorLowpass:
         return SimTrainableLowpass(
-            parameters["tau"],
-            input,
-            output,
-            step_scale=parameterization.step_scale,
-            tag=tag,
+            parameterization, parameters["tau"], input, output, tag=tag
         )
     order = parameterization.order
     state = (
@@ -246,61 +255,6 @@ def register_build_function():
     register_build_function_for(VectorSynapse, build_vector_synapse)
 
 
-def _rows(signal):
-    """Rows of a parameter signal: one per dimension if 2-D, else one."""
-    return signal.shape[0] if signal.ndim == 2 else 1
-
-
-def read_parameters(signals, ops, get_signal):
-    """Read one parameter of a group of ops in ``build_pre``, one row per set.
-
-    Parameters
-    ----------
-    signals : `nengo_dl.signals.SignalDict`
-        The builder's signals.
-    ops : list of `~nengo.builder.Operator`
-        The operators of a group (all with 1-D, or all with 2-D, parameters).
-    get_signal : callable
-        Returns an op's parameter signal: 1-D (one set of values for all the
-        op's elements) or 2-D (one row per element).
-
-    Returns
-    -------
-    ``tf.Tensor``
-        The values, shape ``(rows, size)``.
-    """
-    sigs = [get_signal(op) for op in ops]
-    value = read_parameter(signals, signals.combine(sigs))
-    return tf.reshape(value, (sum(_rows(sig) for sig in sigs), -1))
-
-
-def element_rows(element_counts, row_counts):
-    """The row of a parameter that each element of a group of operators uses.
-
-    An operator whose parameter has one row repeats it over all its elements; one
-    with a row per element (per dimension, or per neuron) uses its own rows.
-
-    Parameters
-    ----------
-    element_counts : list of int
-        The number of elements (input dimensions, or neurons) of each operator.
-    row_counts : list of int
-        The number of rows of each operator's parameter (see `read_parameters`).
-
-    Returns
-    -------
-    `~numpy.ndarray`
-        One row index per element of the operators' combined signals.
-    """
-    starts = np.cumsum([0, *row_counts])[:-1]
-    return np.concatenate(
-        [
-            start + np.arange(n) * (rows > 1)
-            for start, n, rows in zip(starts, element_counts, row_counts, strict=True)
-        ]
-    )
-
-
 def filters_mergeable(x, y):
     """Whether two filter operators may share a group: only if their inputs match.
 
@@ -339,7 +293,7 @@ class TrainableLowpassBuilder(OpBuilder):
         self.input_data = signals.combine([op.input for op in self.ops])
         self.output_data = signals.combine([op.output for op in self.ops])
 
-        theta = read_parameters(signals, self.ops, lambda op: op.theta)[:, 0]
+        theta = read_grouped_parameter(signals, self.ops, lambda op: op.theta)[:, 0]
         tau = tf.exp(log_tau(theta, self.ops[0].step_scale))
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= PASSTHROUGH_TAU * signals.dt_val
@@ -353,7 +307,7 @@ class TrainableLowpassBuilder(OpBuilder):
 
         elements = element_rows(
             [op.input.shape[0] for op in self.ops],
-            [_rows(op.theta) for op in self.ops],
+            [parameter_rows(op.theta) for op in self.ops],
         )
         self.decay = tf.gather(decay, elements)
         self.gain = tf.gather(gain, elements)
@@ -403,7 +357,9 @@ class TrainableLinearFilterBuilder(OpBuilder):
         # run, not per step
         values = {
             name: tf.cast(
-                read_parameters(signals, self.ops, lambda op, n=name: op.parameters[n]),
+                read_grouped_parameter(
+                    signals, self.ops, lambda op, n=name: op.parameters[n]
+                ),
                 tf.float64,
             )
             for name in parameterization.parameters
@@ -415,7 +371,7 @@ class TrainableLinearFilterBuilder(OpBuilder):
         first = parameterization.parameters[0]
         elements = element_rows(
             [op.input.shape[0] for op in self.ops],
-            [_rows(op.parameters[first]) for op in self.ops],
+            [parameter_rows(op.parameters[first]) for op in self.ops],
         )
         self.n_elements = len(elements)
         self.D = tf.gather(D, elements)[None, :]

@@ -67,12 +67,15 @@ stable continuous poles outside the unit circle once ``dt`` is large compared wi
 time constant, so stability could not be guaranteed.
 """
 
+import abc
+
 import numpy as np
 import tensorflow as tf
 from nengo.synapses import Alpha, LinearFilter, Lowpass
 
 from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.double_exp import DoubleExp
+from nengo_dl_trainable.parameterization import Parameterization
 from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
@@ -235,7 +238,7 @@ def discretize(A, B, C, D, dt, method):
     return Ad, Bd, Cd, Dd
 
 
-class FilterParameterization:
+class FilterParameterization(Parameterization):
     """Base class: maps unconstrained trainable values to a linear filter.
 
     Parameters
@@ -259,7 +262,6 @@ class FilterParameterization:
         docstring).
     """
 
-    parameters = ()
     unavailable = {}
     caveat = None
     step_scale = TAU_STEP_SCALE
@@ -281,20 +283,21 @@ class FilterParameterization:
             )
 
     @property
+    @abc.abstractmethod
     def order(self):
         """Number of state variables of the filter."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def direct_term(self):
         """Whether the discrete filter has a direct term (``D != 0``)."""
-        raise NotImplementedError
 
     @property
     def signature(self):
         """Hashable description of the structure; equal signatures can be batched."""
         return (type(self), self.order, self.direct_term, self.analog, self.method)
 
+    @abc.abstractmethod
     def initial_values(self):
         """Return the trainable values that reproduce ``synapse`` exactly.
 
@@ -303,8 +306,8 @@ class FilterParameterization:
         dict of str: `~numpy.ndarray`
             One 1-D array per name in ``parameters``.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def transfer_function(self, values):
         """Return the filter's transfer function for a batch of trainable values.
 
@@ -320,7 +323,6 @@ class FilterParameterization:
             ``s`` (``analog=True``) or ``z``, shapes ``(batch, m + 1)`` and
             ``(batch, order + 1)``.
         """
-        raise NotImplementedError
 
     def discrete_system(self, values, dt):
         """Return the discrete state-space system for a batch of trainable values.
@@ -342,13 +344,6 @@ class FilterParameterization:
             A, B, C, D = discretize(A, B, C, D, dt, self.method)
         return A, B, C, D
 
-    @staticmethod
-    def _batch_of_one(values):
-        return {
-            k: tf.constant(np.asarray(v, dtype=np.float64).reshape(1, -1))
-            for k, v in values.items()
-        }
-
     def transfer_function_numpy(self, values):
         """`.transfer_function` for one set of values, in float64 numpy.
 
@@ -362,35 +357,14 @@ class FilterParameterization:
         num, den : `~numpy.ndarray`
             Numerator and monic denominator coefficients.
         """
-        num, den = self.transfer_function(self._batch_of_one(values))
+        batch_of_one = {
+            name: tf.constant(np.asarray(value, dtype=np.float64).reshape(1, -1))
+            for name, value in values.items()
+        }
+        num, den = self.transfer_function(batch_of_one)
         return np.asarray(num)[0], np.asarray(den)[0]
 
-    def discrete_system_numpy(self, values, dt):
-        """`.discrete_system` for the values of one operator, in float64 numpy.
-
-        Parameters
-        ----------
-        values : dict of str: array_like
-            One array per name in ``parameters``: 1-D (one set of values), or 2-D
-            with one row per dimension (`VectorTauParameterization`).
-        dt : float
-            Time step in seconds.
-
-        Returns
-        -------
-        A, B, C, D : `~numpy.ndarray`
-            One system per row: shapes ``(rows, n, n)``, ``(rows, n, 1)``,
-            ``(rows, 1, n)`` and ``(rows,)``.
-        """
-        rows = {
-            k: np.asarray(v, dtype=np.float64).reshape(
-                len(v) if np.ndim(v) == 2 else 1, -1
-            )
-            for k, v in values.items()
-        }
-        system = self.discrete_system({k: tf.constant(v) for k, v in rows.items()}, dt)
-        return tuple(np.asarray(x) for x in system)
-
+    @abc.abstractmethod
     def to_synapse(self, values):
         """Return an ordinary Nengo synapse for the given trainable values.
 
@@ -404,7 +378,6 @@ class FilterParameterization:
         `~nengo.LinearFilter`
             A synapse core Nengo (and any backend) can run.
         """
-        raise NotImplementedError
 
     def to_object(self, values):
         """The learned synapse, as used by freezing.
@@ -421,22 +394,6 @@ class FilterParameterization:
         """
         return self.to_synapse({**self.initial_values(), **values})
 
-    def user_values(self, values):
-        """The parameters in the units a user gives them (seconds for ``tau``).
-
-        Parameters
-        ----------
-        values : dict of str: array_like
-            One value per name in ``parameters``, as trained.
-
-        Returns
-        -------
-        dict of str: `~numpy.ndarray`
-            ``tau`` in seconds (one per dimension for vector synapses), or the
-            ``num`` and ``den`` coefficients of a `~nengo.LinearFilter`.
-        """
-        return {"tau": np.exp(log_tau(np.ravel(values["tau"]), self.step_scale))}
-
     def _synapse_kwargs(self):
         s = self.synapse
         return dict(
@@ -448,13 +405,80 @@ class FilterParameterization:
         )
 
 
-class TauParameterization(FilterParameterization):
-    """Base for filters defined by one time constant (see `tau_theta`)."""
+def first_order_cascade(rates):
+    """Transfer function of first-order lowpass sections in series.
 
-    parameters = ("tau",)
+    ``prod_k r_k / (s + r_k)``, which is ``prod_k 1 / (tau_k s + 1)`` for rates
+    ``r_k = 1 / tau_k`` (1/s).
+
+    Parameters
+    ----------
+    rates : list of ``tf.Tensor``
+        The rate of each section, shape ``(batch, 1)``.
+
+    Returns
+    -------
+    num, den : ``tf.Tensor``
+        Numerator ``(batch, 1)`` and monic denominator ``(batch, len(rates) + 1)``,
+        highest power first.
+    """
+    one = tf.ones_like(rates[0])
+    den = polynomial_product([one] + [tf.concat([one, rate], axis=1) for rate in rates])
+    return tf.reduce_prod(tf.concat(rates, axis=1), axis=1, keepdims=True), den
+
+
+class TimeConstantParameterization(FilterParameterization):
+    """Base for filters ``1 / (tau s + 1)^power``, trained in ``tau`` (seconds).
+
+    One time constant (`TauParameterization`) or one per dimension
+    (`VectorTauParameterization`), trained as ``theta = tau_theta(tau)``.
+
+    Parameters
+    ----------
+    synapse : `~nengo.LinearFilter`
+        The synapse.
+    power : int
+        1 for a lowpass, 2 for an alpha filter.
+    trained : tuple of str, optional
+        As for `FilterParameterization`.
+    """
+
+    def __init__(self, synapse, power, trained=()):
+        super().__init__(synapse, trained)
+        self.parameters = ("tau",)
+        #: the filter is ``1 / (tau s + 1)^power``
+        self.power = power
+
+    @property
+    def order(self):
+        return self.power
+
+    def transfer_function(self, values):
+        rate = tf.exp(-log_tau(values["tau"], self.step_scale))  # 1 / tau
+        return first_order_cascade([rate] * self.power)
+
+    def user_values(self, values):
+        return {"tau": np.exp(log_tau(np.ravel(values["tau"]), self.step_scale))}
+
+
+#: The power of each scalar time-constant synapse (see
+#: `TimeConstantParameterization`).
+TIME_CONSTANT_POWERS = {Lowpass: 1, Alpha: 2}
+
+
+class TauParameterization(TimeConstantParameterization):
+    """`~nengo.Lowpass` ``1 / (tau s + 1)`` or `~nengo.Alpha` ``1 / (tau s + 1)^2``.
+
+    Parameters
+    ----------
+    synapse : `~nengo.Lowpass` or `~nengo.Alpha`
+        The synapse (exactly one of these classes).
+    trained : tuple of str, optional
+        As for `FilterParameterization`.
+    """
 
     def __init__(self, synapse, trained=()):
-        super().__init__(synapse, trained)
+        super().__init__(synapse, TIME_CONSTANT_POWERS[type(synapse)], trained)
         if not synapse.analog:
             raise TrainableParamsError(f"cannot train {synapse}: analog must be True")
         if not synapse.tau > 0:
@@ -475,28 +499,6 @@ class TauParameterization(FilterParameterization):
             float(np.exp(log_tau(values["tau"][0], self.step_scale))),
             **self._synapse_kwargs(),
         )
-
-
-class LowpassParameterization(TauParameterization):
-    """`~nengo.Lowpass` ``1 / (tau s + 1)``, trained in ``tau``."""
-
-    synapse_type = Lowpass
-    order = 1
-
-    def transfer_function(self, values):
-        rate = tf.exp(-log_tau(values["tau"], self.step_scale))  # 1 / tau
-        return rate, tf.concat([tf.ones_like(rate), rate], axis=1)
-
-
-class AlphaParameterization(TauParameterization):
-    """`~nengo.Alpha` ``1 / (tau s + 1)^2``, trained in ``tau``."""
-
-    synapse_type = Alpha
-    order = 2
-
-    def transfer_function(self, values):
-        rate = tf.exp(-log_tau(values["tau"], self.step_scale))
-        return rate**2, tf.concat([tf.ones_like(rate), 2 * rate, rate**2], axis=1)
 
 
 class DoubleExpParameterization(FilterParameterization):
@@ -582,14 +584,12 @@ class DoubleExpParameterization(FilterParameterization):
             sum_rate = 4 / (total * (1 - spread**2))  # r1 + r2
             one = tf.ones_like(total)
             return product_rate, tf.concat([one, sum_rate, product_rate], axis=1)
-        rates = [
-            tf.exp(-log_tau(values[name], self.step_scale)) for name in self.parameters
-        ]
-        one = tf.ones_like(rates[0])
-        den = polynomial_product(
-            [one] + [tf.concat([one, rate], axis=1) for rate in rates]
+        return first_order_cascade(
+            [
+                tf.exp(-log_tau(values[name], self.step_scale))
+                for name in self.parameters
+            ]
         )
-        return tf.reduce_prod(tf.concat(rates, axis=1), axis=1, keepdims=True), den
 
     def _time_constants(self, values):
         """The time constants (seconds) for trained values of some parameters."""
@@ -639,11 +639,9 @@ class LinearFilterParameterization(FilterParameterization):
     See the module documentation for the maths.
     """
 
-    synapse_type = LinearFilter
-    parameters = ("num", "den")
-
     def __init__(self, synapse, trained=()):
         super().__init__(synapse, trained)
+        self.parameters = ("num", "den")
         den = _strip_leading_zeros(synapse.den)
         if den[0] == 0:
             raise TrainableParamsError(f"cannot train {synapse}: denominator is zero")
@@ -785,48 +783,36 @@ class LinearFilterParameterization(FilterParameterization):
         return {name: np.asarray(coefficients[name]) for name in self.parameters}
 
 
-class VectorTauParameterization(FilterParameterization):
+class VectorTauParameterization(TimeConstantParameterization):
     """A `.VectorLowpass` or `.VectorAlpha`: one time constant per dimension.
 
     The parameter signal has one row per dimension (shape ``(d, 1)``); the
     transfer function of each row is that of the scalar synapse. Trained as
     ``log(tau_i)`` (``step_scale = 1``; see the module docstring for why).
+
+    Parameters
+    ----------
+    synapse : `.VectorLowpass` or `.VectorAlpha`
+        The synapse.
+    trained : tuple of str, optional
+        As for `FilterParameterization`.
     """
 
-    parameters = ("tau",)
     step_scale = 1.0
 
     def __init__(self, synapse, trained=()):
-        super().__init__(synapse, trained)
-        self.scalar = _TAU_PARAMETERIZATIONS[synapse.scalar_type]
-
-    @property
-    def order(self):
-        return self.scalar.order
+        super().__init__(synapse, TIME_CONSTANT_POWERS[synapse.scalar_type], trained)
 
     @property
     def direct_term(self):
         return False
 
-    @property
-    def signature(self):
-        return super().signature + (self.scalar,)
-
     def initial_values(self):
         return {"tau": tau_theta(self.synapse.tau, self.step_scale)[:, None]}
-
-    def transfer_function(self, values):
-        return self.scalar.transfer_function(self, values)
 
     def to_synapse(self, values):
         taus = np.exp(log_tau(np.reshape(values["tau"], -1), self.step_scale))
         return type(self.synapse)(taus)
-
-
-_TAU_PARAMETERIZATIONS = {
-    Lowpass: LowpassParameterization,
-    Alpha: AlphaParameterization,
-}
 
 
 def parameterization_for(synapse, trained=()):
@@ -849,8 +835,8 @@ def parameterization_for(synapse, trained=()):
         If the synapse cannot be trained (not a `~nengo.LinearFilter`, or a filter
         that is unstable or uses an unsupported discretization).
     """
-    if type(synapse) in _TAU_PARAMETERIZATIONS:
-        return _TAU_PARAMETERIZATIONS[type(synapse)](synapse, trained)
+    if type(synapse) in TIME_CONSTANT_POWERS:
+        return TauParameterization(synapse, trained)
     if isinstance(synapse, VectorSynapse):
         return VectorTauParameterization(synapse, trained)
     if type(synapse) is DoubleExp:

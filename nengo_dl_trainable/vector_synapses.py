@@ -26,6 +26,31 @@ from nengo.rc import rc
 from nengo.synapses import Alpha, Lowpass, Synapse
 
 
+class TimeConstantsParam(NdarrayParam):
+    """A non-empty vector of positive time constants (seconds), one per dimension.
+
+    Validated whenever it is set, also by copying and unpickling.
+    """
+
+    def __init__(self, name, readonly=True):
+        super().__init__(name, shape=("*",), readonly=readonly)
+
+    def coerce(self, instance, tau):
+        tau = np.asarray(tau, dtype=np.float64)
+        if tau.ndim != 1 or tau.size == 0:
+            raise ValidationError(
+                f"tau must be a non-empty vector (one time constant per dimension); "
+                f"got shape {tau.shape}",
+                attr=self.name,
+                obj=instance,
+            )
+        if not np.all(tau > 0):
+            raise ValidationError(
+                "every time constant must be positive", attr=self.name, obj=instance
+            )
+        return super().coerce(instance, tau)
+
+
 class VectorSynapse(Synapse):
     """Base class: one scalar filter of type ``scalar_type`` per dimension.
 
@@ -44,25 +69,13 @@ class VectorSynapse(Synapse):
     """
 
     scalar_type = None
-    tau = NdarrayParam("tau", shape=("*",), readonly=True)
+    tau = TimeConstantsParam("tau", readonly=True)
     #: Like the zero-order-hold scalar synapses (for the parameterizations).
     analog = True
     method = "zoh"
 
     def __init__(self, tau, **kwargs):
-        tau = np.asarray(tau, dtype=np.float64)
-        if tau.ndim != 1 or tau.size == 0:
-            raise ValidationError(
-                f"tau must be a non-empty vector (one time constant per dimension); "
-                f"got shape {tau.shape}",
-                attr="tau",
-                obj=self,
-            )
-        if not np.all(tau > 0):
-            raise ValidationError(
-                "every time constant must be positive", attr="tau", obj=self
-            )
-        kwargs.setdefault("default_size_in", tau.size)
+        kwargs.setdefault("default_size_in", np.size(tau))
         super().__init__(**kwargs)
         self.tau = tau
 

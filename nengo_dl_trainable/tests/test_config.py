@@ -316,7 +316,7 @@ def test_learning_rule_conflict_warns(Simulator):
             lambda: nengo.Ensemble(
                 3,
                 1,
-                neuron_type=nengo_dl_trainable.neurons.PerNeuron(
+                neuron_type=nengo_dl_trainable.neuron_types.PerNeuron(
                     nengo.LIF(), tau_rc=[0.01, 0.02]
                 ),
             ),

@@ -11,7 +11,8 @@ from nengo_dl.builder import NengoBuilder, NengoModel
 from nengo_dl.neurons import LeakyReLU, SoftLIFRate, SpikingLeakyReLU
 
 import nengo_dl_trainable
-from nengo_dl_trainable.neurons import NeuronParameterization, PerNeuron
+from nengo_dl_trainable.neuron_types import PerNeuron
+from nengo_dl_trainable.neurons import NeuronParameterization
 from nengo_dl_trainable.operators import SimTrainableNeurons
 
 DT = 0.001
@@ -371,7 +372,7 @@ def test_per_neuron_matches_one_ensemble_per_neuron(base_type, values, rng, allc
             single = nengo.Ensemble(
                 1,
                 1,
-                neuron_type=nengo_dl_trainable.neurons._copy(
+                neuron_type=nengo_dl_trainable.neuron_types.copy_neuron_type(
                     neuron_type.base_type, **values
                 ),
                 gain=ens.gain[i : i + 1],
@@ -401,6 +402,24 @@ def test_uniform_per_neuron_equals_stock_nengo_dl(name, rng, allclose):
         outputs.append(run_nengo_dl(net, stim, probe, x, minibatch_size=2))
     assert np.abs(outputs[0]).max() > 1
     assert allclose(outputs[1], outputs[0], atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"per_neuron_values": (("tau_rc", (0.01, -0.02)),)}, "tau_rc"),
+        ({"per_neuron_values": (("sigma", (1.0,)),)}, "no per-neuron parameter"),
+        ({"base_type": nengo.Izhikevich()}, "PerNeuron supports"),
+    ],
+)
+def test_per_neuron_validates_when_unpickled(change, match):
+    """Values are validated as Nengo parameters: when unpickled, as when made."""
+    state = PerNeuron(nengo.LIF(), tau_rc=[0.01, 0.02]).__getstate__()
+    restored = PerNeuron.__new__(PerNeuron)
+    restored.__setstate__(dict(state))  # the valid state restores
+    assert restored.parameter("tau_rc", 2).tolist() == [0.01, 0.02]
+    with pytest.raises(ValidationError, match=match):
+        PerNeuron.__new__(PerNeuron).__setstate__({**state, **change})
 
 
 def test_per_neuron_type_validation():

@@ -86,6 +86,21 @@ def run_core(net, stim, probe, x):
 
 
 @pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
+@pytest.mark.parametrize(
+    "tau, match", [([0.01, -0.02], "positive"), ([[0.01]], "non-empty vector")]
+)
+def test_validates_when_unpickled(kind, tau, match):
+    """``tau`` is validated as a Nengo parameter: when unpickled, as when made."""
+    synapse_type, _ = VECTOR_TYPES[kind]
+    state = synapse_type([0.01, 0.02]).__getstate__()
+    restored = synapse_type.__new__(synapse_type)
+    restored.__setstate__(dict(state))  # the valid state restores
+    assert restored.tau.tolist() == [0.01, 0.02]
+    with pytest.raises(ValidationError, match=match):
+        synapse_type.__new__(synapse_type).__setstate__({**state, "tau": tau})
+
+
+@pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
 def test_connection_equals_scalar_connections_core_nengo(kind, rng, allclose):
     x = rng.uniform(-1, 1, size=(100, len(TAUS)))
     synapse = VECTOR_TYPES[kind][0](TAUS)
