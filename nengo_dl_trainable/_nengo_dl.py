@@ -38,6 +38,15 @@ here, each as narrowly as possible:
     to the simulation's dtype for the build and restores it only on success, so a
     failed build (a ``trainable_params`` error, say) would leave later core Nengo
     simulators running in float32.
+``TensorGraph.__init__``, ``TensorGraph.build_inputs``
+    Under a ``tf.distribute`` strategy with several replicas, build the
+    simulation for one replica's share of the minibatch, and declare the Keras
+    inputs with the global minibatch (Keras divides an input's batch size among
+    the replicas).
+``callbacks.IsolateState``, ``Simulator.save_params``, ``Simulator.load_params``
+    Under such a strategy, read and set the simulation state of all replicas
+    (`read_saved_state`, `write_saved_state`), where NengoDL would read replica
+    0's share only and give it to every replica.
 ``nengo_dl.configure_settings``
     Accept ``trainable_params=...`` next to NengoDL's own settings.
 ``nengo_dl.trainable_params``
@@ -53,13 +62,14 @@ import sys
 import warnings
 
 import nengo_dl
+import numpy as np
 import tensorflow as tf
 from nengo import Connection
 from nengo.ensemble import Neurons
-from nengo.exceptions import BuildError
+from nengo.exceptions import BuildError, SimulationError, ValidationError
 from nengo.rc import rc as nengo_rc
+from nengo_dl import callbacks, graph_optimizer
 from nengo_dl import config as nengo_dl_config
-from nengo_dl import graph_optimizer
 from nengo_dl.builder import NengoBuilder
 from nengo_dl.simulator import Simulator
 from nengo_dl.tensor_graph import TensorGraph
@@ -328,6 +338,201 @@ def _simulator_init(init):
     return wrapper
 
 
+def _replicas():
+    """The number of replicas of the ``tf.distribute`` strategy in scope (1 if none)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _tensor_graph_init(init):
+    # same signature as TensorGraph.__init__
+    def wrapper(
+        self, model, dt, unroll_simulation, minibatch_size, device, progress, seed
+    ):
+        replicas = _replicas()
+        if minibatch_size % replicas != 0:
+            raise ValidationError(
+                f"minibatch_size ({minibatch_size}) must be a multiple of the number "
+                f"of replicas of the tf.distribute strategy ({replicas}): each "
+                "replica simulates an equal share of the minibatch",
+                attr="minibatch_size",
+            )
+        # each replica runs the graph on its share of the global minibatch
+        init(
+            self,
+            model,
+            dt,
+            unroll_simulation,
+            minibatch_size // replicas,
+            device,
+            progress,
+            seed,
+        )
+
+    return wrapper
+
+
+def _build_inputs(build_inputs):
+    def wrapper(self):
+        # Keras divides an Input's batch size among the replicas of the strategy in
+        # scope, so the inputs are declared with the global minibatch
+        per_replica = self.minibatch_size
+        self.minibatch_size = per_replica * _replicas()
+        try:
+            return build_inputs(self)
+        finally:
+            self.minibatch_size = per_replica
+
+    return wrapper
+
+
+def _read_state_variable(variable, minibatched):
+    if not isinstance(variable, tf.distribute.DistributedValues):
+        return variable.numpy()
+    strategy = variable.distribute_strategy
+    # each replica's own copy (in replica context), joined in replica order; a
+    # collective, so every worker of a multi-worker cluster takes part
+    local = strategy.run(tf.function(lambda: tf.identity(variable)))
+    if minibatched:
+        return strategy.gather(local, axis=0).numpy()
+    return strategy.experimental_local_results(local)[0].numpy()
+
+
+def _write_state_variable(variable, minibatched, value):
+    if not isinstance(variable, tf.distribute.DistributedValues):
+        variable.assign(value)
+        return
+    value = tf.constant(value, dtype=variable.dtype)
+
+    def assign_share():
+        context = tf.distribute.get_replica_context()
+        if minibatched:
+            size = value.shape[0] // context.num_replicas_in_sync
+            start = context.replica_id_in_sync_group * size
+            variable.assign(value[start : start + size])
+        else:
+            variable.assign(value)
+
+    variable.distribute_strategy.run(tf.function(assign_share))
+
+
+def read_saved_state(tensor_graph):
+    """The simulation state, as one array per state variable.
+
+    Under a ``tf.distribute`` strategy each replica holds the state of its share
+    of the minibatch (replica ``i`` simulates examples ``i k`` to ``(i + 1) k - 1``
+    of a global minibatch, ``k`` per replica); the arrays join them, so that they
+    are what one device simulating the whole minibatch would hold. With several
+    workers, every worker must call this (it gathers from all of them).
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        A built tensor graph.
+
+    Returns
+    -------
+    list of `~numpy.ndarray`
+        One per ``tensor_graph.saved_state`` variable, in order.
+    """
+    return [
+        _read_state_variable(variable, tensor_graph.base_arrays_init["state"][key][-1])
+        for key, variable in tensor_graph.saved_state.items()
+    ]
+
+
+def write_saved_state(tensor_graph, values):
+    """Set the simulation state (the inverse of `read_saved_state`).
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        A built tensor graph.
+    values : list of array_like
+        One per ``tensor_graph.saved_state`` variable, as `read_saved_state`
+        returns them.
+    """
+    items = list(tensor_graph.saved_state.items())
+    for (key, variable), value in zip(items, values, strict=True):
+        minibatched = tensor_graph.base_arrays_init["state"][key][-1]
+        _write_state_variable(variable, minibatched, np.asarray(value))
+
+
+def _replicated(sim):
+    # a closed simulator: NengoDL's own method raises the right error
+    return not sim.closed and any(
+        isinstance(v, tf.distribute.DistributedValues)
+        for v in sim.tensor_graph.saved_state.values()
+    )
+
+
+def _isolate_state_init(init):
+    def wrapper(self, sim):
+        init(self, sim)
+        if self.saved_state is not None and _replicated(sim):
+            # NengoDL's read gives replica 0's share only
+            self.saved_state = read_saved_state(sim.tensor_graph)
+
+    return wrapper
+
+
+def _isolate_state_reset(reset):
+    def wrapper(self):
+        if self.saved_state is None or not _replicated(self.sim):
+            return reset(self)
+        write_saved_state(self.sim.tensor_graph, self.saved_state)
+        self.sim._update_steps()
+        return None
+
+    return wrapper
+
+
+def _save_params(save_params):
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        include_state = include_state or bool(include_non_trainable)
+        if not (include_state and _replicated(self)):
+            return save_params(
+                self,
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        # the same file as one device writes: weights, then the whole state
+        values = tf.keras.backend.batch_get_value(list(self.keras_model.weights))
+        values += read_saved_state(self.tensor_graph)
+        np.savez_compressed(str(path) + ".npz", *values)
+        return None
+
+    return wrapper
+
+
+def _load_params(load_params):
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        include_state = include_state or bool(include_non_trainable)
+        if not (include_state and _replicated(self)):
+            return load_params(
+                self,
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        weights = list(self.keras_model.weights)
+        n_state = len(self.tensor_graph.saved_state)
+        with np.load(str(path) + ".npz") as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if len(values) != len(weights) + n_state:
+            raise SimulationError(
+                f"Number of saved parameters in {path} ({len(values)}) != number of "
+                f"variables in the model ({len(weights) + n_state})"
+            )
+        tf.keras.backend.batch_set_value(
+            list(zip(weights, values[: len(weights)], strict=True))
+        )
+        write_saved_state(self.tensor_graph, values[len(weights) :])
+        return None
+
+    return wrapper
+
+
 def apply():
     """Apply every wrap (once; later calls do nothing)."""
     check_nengo_dl_version()
@@ -344,6 +549,12 @@ def apply():
     _wrap(TensorGraph, "call", _call)
     _wrap(Simulator, "get_nengo_params", _get_nengo_params)
     _wrap(Simulator, "__init__", _simulator_init)
+    _wrap(TensorGraph, "__init__", _tensor_graph_init)
+    _wrap(TensorGraph, "build_inputs", _build_inputs)
+    _wrap(callbacks.IsolateState, "__init__", _isolate_state_init)
+    _wrap(callbacks.IsolateState, "reset", _isolate_state_reset)
+    _wrap(Simulator, "save_params", _save_params)
+    _wrap(Simulator, "load_params", _load_params)
     if (nengo_dl_config, "configure_settings") not in _ORIGINALS:
         _ORIGINALS[(nengo_dl_config, "configure_settings")] = (
             nengo_dl_config.configure_settings
