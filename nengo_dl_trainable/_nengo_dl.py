@@ -58,6 +58,7 @@ internals it was written against.
 """
 
 import functools
+import inspect
 import sys
 import warnings
 
@@ -344,12 +345,15 @@ def _replicas():
 
 
 def _tensor_graph_init(init):
-    # same signature as TensorGraph.__init__
-    def wrapper(
-        self, model, dt, unroll_simulation, minibatch_size, device, progress, seed
-    ):
+    signature = inspect.signature(init)
+
+    def wrapper(self, *args, **kwargs):
         replicas = _replicas()
-        if minibatch_size % replicas != 0:
+        if replicas == 1:
+            return init(self, *args, **kwargs)
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        minibatch_size = arguments["minibatch_size"]
+        if minibatch_size is None or minibatch_size % replicas != 0:
             raise ValidationError(
                 f"minibatch_size ({minibatch_size}) must be a multiple of the number "
                 f"of replicas of the tf.distribute strategy ({replicas}): each "
@@ -357,16 +361,8 @@ def _tensor_graph_init(init):
                 attr="minibatch_size",
             )
         # each replica runs the graph on its share of the global minibatch
-        init(
-            self,
-            model,
-            dt,
-            unroll_simulation,
-            minibatch_size // replicas,
-            device,
-            progress,
-            seed,
-        )
+        arguments["minibatch_size"] = minibatch_size // replicas
+        return init(**arguments)
 
     return wrapper
 
@@ -488,10 +484,9 @@ def _isolate_state_reset(reset):
 
 def _save_params(save_params):
     def wrapper(self, path, include_state=False, include_non_trainable=None):
-        include_state = include_state or bool(include_non_trainable)
-        if not (include_state and _replicated(self)):
-            return save_params(
-                self,
+        if not ((include_state or include_non_trainable) and _replicated(self)):
+            # bound, as NengoDL's require_open decorator expects
+            return save_params.__get__(self, type(self))(
                 path,
                 include_state=include_state,
                 include_non_trainable=include_non_trainable,
@@ -507,10 +502,9 @@ def _save_params(save_params):
 
 def _load_params(load_params):
     def wrapper(self, path, include_state=False, include_non_trainable=None):
-        include_state = include_state or bool(include_non_trainable)
-        if not (include_state and _replicated(self)):
-            return load_params(
-                self,
+        if not ((include_state or include_non_trainable) and _replicated(self)):
+            # bound, as NengoDL's require_open decorator expects
+            return load_params.__get__(self, type(self))(
                 path,
                 include_state=include_state,
                 include_non_trainable=include_non_trainable,
