@@ -63,6 +63,11 @@ def make_net(dtype):
         conn = nengo.Connection(ens, out, synapse=nengo.Lowpass(0.01))
         net.config[ens].trainable_params = {"encoders", "bias", "neuron_type"}
         net.config[conn].trainable_params = {"weights", "synapse"}
+        # and one tau_rc shared by all neurons of an ensemble
+        shared = nengo.Ensemble(8, 2, neuron_type=nengo.LIFRate(), label="shared")
+        nengo.Connection(stim, shared, synapse=None)
+        nengo.Connection(shared, out, synapse=None)
+        net.config[shared.neurons].trainable_params = {"bias", "neuron_type.tau_rc"}
         probe = nengo.Probe(out)
     return net, stim, ens, conn, probe
 

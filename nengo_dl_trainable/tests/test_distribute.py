@@ -80,9 +80,14 @@ def assert_replicas_equal_single(names, results, dtype):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fit_two_replicas_equals_one_device(dtype, tmp_path):
-    """Weights, encoders, biases, a synapse's tau and per-neuron tau_rc, after fit."""
+    """Weights, encoders, biases, a synapse's tau, shared and per-neuron tau_rc."""
     names, results = run_scenario("fit", dtype, tmp_path)
-    assert {"conn.synapse.tau", "ens.neuron_type.tau_rc", "weight0"} <= set(names)
+    assert {
+        "conn.synapse.tau",
+        "ens.neuron_type.tau_rc",
+        "shared.neuron_type.tau_rc",
+        "weight0",
+    } <= set(names)
     assert np.all(results["single/moved"] > 1e-4)  # every trained value moved
     assert_replicas_equal_single(names, results, dtype)
 
