@@ -482,49 +482,49 @@ def _isolate_state_reset(reset):
     return wrapper
 
 
-def _save_params(save_params):
-    def wrapper(self, path, include_state=False, include_non_trainable=None):
-        if not ((include_state or include_non_trainable) and _replicated(self)):
-            # bound, as NengoDL's require_open decorator expects
-            return save_params.__get__(self, type(self))(
-                path,
-                include_state=include_state,
-                include_non_trainable=include_non_trainable,
-            )
-        # the same file as one device writes: weights, then the whole state
-        values = tf.keras.backend.batch_get_value(list(self.keras_model.weights))
-        values += read_saved_state(self.tensor_graph)
-        np.savez_compressed(str(path) + ".npz", *values)
-        return None
-
-    return wrapper
+def _save_whole_state(sim, path):
+    """`Simulator.save_params` with the state, under a strategy (the same file)."""
+    values = tf.keras.backend.batch_get_value(list(sim.keras_model.weights))
+    values += read_saved_state(sim.tensor_graph)
+    np.savez_compressed(str(path) + ".npz", *values)
 
 
-def _load_params(load_params):
-    def wrapper(self, path, include_state=False, include_non_trainable=None):
-        if not ((include_state or include_non_trainable) and _replicated(self)):
-            # bound, as NengoDL's require_open decorator expects
-            return load_params.__get__(self, type(self))(
-                path,
-                include_state=include_state,
-                include_non_trainable=include_non_trainable,
-            )
-        weights = list(self.keras_model.weights)
-        n_state = len(self.tensor_graph.saved_state)
-        with np.load(str(path) + ".npz") as saved:
-            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        if len(values) != len(weights) + n_state:
-            raise SimulationError(
-                f"Number of saved parameters in {path} ({len(values)}) != number of "
-                f"variables in the model ({len(weights) + n_state})"
-            )
-        tf.keras.backend.batch_set_value(
-            list(zip(weights, values[: len(weights)], strict=True))
+def _load_whole_state(sim, path):
+    """`Simulator.load_params` with the state, under a strategy."""
+    weights = list(sim.keras_model.weights)
+    n_state = len(sim.tensor_graph.saved_state)
+    with np.load(str(path) + ".npz") as saved:
+        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    if len(values) != len(weights) + n_state:
+        raise SimulationError(
+            f"Number of saved parameters in {path} ({len(values)}) != number of "
+            f"variables in the model ({len(weights) + n_state})"
         )
-        write_saved_state(self.tensor_graph, values[len(weights) :])
-        return None
+    tf.keras.backend.batch_set_value(
+        list(zip(weights, values[: len(weights)], strict=True))
+    )
+    write_saved_state(sim.tensor_graph, values[len(weights) :])
 
-    return wrapper
+
+def _params_file(with_whole_state):
+    """Wrap ``save_params``/``load_params``: the whole state under a strategy."""
+
+    def make_wrapper(original):
+        # same signature as NengoDL's methods
+        def wrapper(self, path, include_state=False, include_non_trainable=None):
+            if (include_state or include_non_trainable) and _replicated(self):
+                with_whole_state(self, path)
+                return None
+            # bound, as NengoDL's require_open decorator expects
+            return original.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+
+        return wrapper
+
+    return make_wrapper
 
 
 def apply():
@@ -547,8 +547,8 @@ def apply():
     _wrap(TensorGraph, "build_inputs", _build_inputs)
     _wrap(callbacks.IsolateState, "__init__", _isolate_state_init)
     _wrap(callbacks.IsolateState, "reset", _isolate_state_reset)
-    _wrap(Simulator, "save_params", _save_params)
-    _wrap(Simulator, "load_params", _load_params)
+    _wrap(Simulator, "save_params", _params_file(_save_whole_state))
+    _wrap(Simulator, "load_params", _params_file(_load_whole_state))
     if (nengo_dl_config, "configure_settings") not in _ORIGINALS:
         _ORIGINALS[(nengo_dl_config, "configure_settings")] = (
             nengo_dl_config.configure_settings

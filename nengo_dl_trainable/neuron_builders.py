@@ -98,21 +98,10 @@ def _neuron_parameterization(model, ens, names):
 
 def _mark_stock_signals(model, configs, ens):
     """Record whether the ensemble's encoders and bias train."""
-    signals = model.sig
-    mark_stock_signal(
-        model,
-        ens,
-        signals[ens]["encoders"],
-        configs.selected_attributes(ens),
-        "encoders",
-    )
+    mark_stock_signal(model, ens, "encoders", configs.selected_attributes(ens))
     if not isinstance(ens.neuron_type, Direct):
         mark_stock_signal(
-            model,
-            ens.neurons,
-            signals[ens.neurons]["bias"],
-            configs.selected_attributes(ens.neurons),
-            "bias",
+            model, ens.neurons, "bias", configs.selected_attributes(ens.neurons)
         )
 
 

@@ -148,25 +148,25 @@ def network_configs(model):
     return record.configs
 
 
-def mark_stock_signal(model, obj, signal, names, key):
+def mark_stock_signal(model, obj, key, names):
     """Record whether a stock parameter signal trains (applied by NengoDL's marking).
 
     Parameters
     ----------
     model : `~nengo.builder.Model`
-        The model being built.
+        The model being built (``obj`` already built).
     obj : `~nengo.Connection` or `~nengo.Ensemble` or `~nengo.ensemble.Neurons`
-        The object whose signal it is.
-    signal : `~nengo.builder.Signal`
-        Its ``weights``, ``encoders`` or ``bias`` signal.
+        The object whose signal ``model.sig[obj][key]`` it is.
+    key : str
+        ``"weights"``, ``"encoders"`` or ``"bias"``.
     names : `.SelectedNames` or None
         The object's ``trainable_params`` selection; None (not configured by
         this package) leaves the signal as NengoDL marks it.
-    key : str
-        ``"weights"``, ``"encoders"`` or ``"bias"``.
     """
     if names is not None:
-        model_record(model).stock_marks.append(StockMark(obj, signal, key in names))
+        model_record(model).stock_marks.append(
+            StockMark(obj, model.sig[obj][key], key in names)
+        )
 
 
 def model_parameters(model):

@@ -155,7 +155,7 @@ def build_connection(model, conn):
         return
     _check_connection_names(conn, names)
     if compat.conn_has_weights(conn):
-        mark_stock_signal(model, conn, model.sig[conn]["weights"], names, "weights")
+        mark_stock_signal(model, conn, "weights", names)
     if not names_with_prefix(names, "synapse"):
         return
     chosen = _selected_synapse(model, conn, names)

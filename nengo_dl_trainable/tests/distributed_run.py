@@ -76,7 +76,7 @@ def data(seed, batch=2 * MINIBATCH, n_steps=N_STEPS):
     return np.random.RandomState(seed).uniform(-1, 1, (batch, n_steps, 2))
 
 
-def parameters(sim, objects):
+def parameters(sim):
     """Every trained value: Keras weights and this package's parameters."""
     values = {f"weight{i}": w for i, w in enumerate(sim.keras_model.get_weights())}
     for info in nengo_dl_trainable.parameter_info(sim):
@@ -88,10 +88,10 @@ def fit(sim, objects):
     """Train a few epochs (every trained value moves)."""
     _, stim, _, _, probe = objects
     x = data(1)
-    start = parameters(sim, objects)
+    start = parameters(sim)
     sim.compile(optimizer=tf.optimizers.Adam(0.02), loss="mse")
     sim.fit({stim: x}, {probe: np.sin(3 * x)}, epochs=4, verbose=0, shuffle=False)
-    results = parameters(sim, objects)
+    results = parameters(sim)
     # how far each value moved: the comparison means something only if they did
     results["moved"] = np.array(
         [np.max(np.abs(results[k] - start[k])) for k in sorted(start)]
@@ -127,7 +127,7 @@ def stateful(sim, objects):
         sim.load_params(path, include_state=True)
     sim.run_steps(10, data={stim: data(6, MINIBATCH, 10)})
     results["probe"] = sim.data[probe]
-    results.update(parameters(sim, objects))
+    results.update(parameters(sim))
     return results
 
 
