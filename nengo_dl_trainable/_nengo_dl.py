@@ -22,9 +22,13 @@ here, each as narrowly as possible:
     that coefficients depending only on parameters are computed once per run,
     outside the simulation loop (see `.parameter_value`).
 ``Simulator.get_nengo_params``
-    Also return the learned ``synapse`` of connections and ``neuron_type`` of
-    ensembles, which makes the unchanged ``Simulator.freeze_params`` write them
-    back into the network.
+    Also return the learned ``synapse`` of connections and ``neuron_type`` and
+    ``gain`` of ensembles, which makes the unchanged ``Simulator.freeze_params``
+    write them back into the network.
+``SimulationData.__getitem__``
+    ``sim.data[ens]`` of an ensemble with a trainable gain reports the learned
+    gain (NengoDL infers the gain from the scaled encoders, which the separate
+    gain factor leaves out; see `nengo_dl_trainable.gain`).
 ``Simulator.fit``
     Where the model has parameters of this package that train, add a callback
     that warns at the end of an epoch in which one of them stopped being finite,
@@ -65,14 +69,14 @@ import warnings
 import nengo_dl
 import numpy as np
 import tensorflow as tf
-from nengo import Connection
+from nengo import Ensemble
 from nengo.ensemble import Neurons
 from nengo.exceptions import BuildError, SimulationError, ValidationError
 from nengo.rc import rc as nengo_rc
 from nengo_dl import callbacks, graph_optimizer
 from nengo_dl import config as nengo_dl_config
 from nengo_dl.builder import NengoBuilder
-from nengo_dl.simulator import Simulator
+from nengo_dl.simulator import SimulationData, Simulator
 from nengo_dl.tensor_graph import TensorGraph
 
 from nengo_dl_trainable.config import configure_trainable_params
@@ -277,15 +281,31 @@ def _get_nengo_params(get_nengo_params):
         # NengoDL reports Neurons as their ensemble
         objs = [o.ensemble if isinstance(o, Neurons) else o for o in objs]
         entries = [params] if scalar else list(params.values()) if as_dict else params
-        learned = {
-            **learned_objects(self, objs, "synapse"),
-            **learned_objects(self, objs, "neuron_type"),
-        }
-        for obj, entry in zip(objs, entries, strict=True):
-            if obj in learned:
-                key = "synapse" if isinstance(obj, Connection) else "neuron_type"
-                entry[key] = learned[obj]
+        for key in ("synapse", "neuron_type", "gain"):
+            learned = learned_objects(self, objs, key)
+            for obj, entry in zip(objs, entries, strict=True):
+                if obj in learned:
+                    entry[key] = learned[obj]
         return params
+
+    return wrapper
+
+
+def _simulation_data_getitem(getitem):
+    def wrapper(self, obj):
+        from nengo_dl_trainable.gain import gain_parameters, learned_gain_data
+        from nengo_dl_trainable.report import read_signal_values
+
+        data = getitem(self, obj)
+        parameter = (
+            gain_parameters(self.sim.model).get(obj)
+            if isinstance(obj, Ensemble)
+            else None
+        )
+        if parameter is None:
+            return data
+        (factor,) = read_signal_values(self.sim, [parameter.signal])
+        return learned_gain_data(obj, data, factor)
 
     return wrapper
 
@@ -542,6 +562,7 @@ def apply():
     _wrap(TensorGraph, "mark_signals", _mark_signals)
     _wrap(TensorGraph, "call", _call)
     _wrap(Simulator, "get_nengo_params", _get_nengo_params)
+    _wrap(SimulationData, "__getitem__", _simulation_data_getitem)
     _wrap(Simulator, "__init__", _simulator_init)
     _wrap(TensorGraph, "__init__", _tensor_graph_init)
     _wrap(TensorGraph, "build_inputs", _build_inputs)

@@ -8,13 +8,16 @@ of attribute names:
 object      names
 ==========  ===============================================================
 Connection  ``"weights"``, ``"synapse"``, ``"synapse.<param>"``
-Ensemble    ``"encoders"``, ``"bias"``, ``"neuron_type"``,
+Ensemble    ``"encoders"``, ``"bias"``, ``"gain"``, ``"neuron_type"``,
             ``"neuron_type.<param>"``
 Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
 ==========  ===============================================================
 
 ``"synapse"`` selects every trainable parameter of the connection's synapse and
 ``"synapse.tau"`` only the one named (likewise for ``"neuron_type"``).
+``"gain"`` trains an ensemble's gain on its own, apart from its encoders (see
+`nengo_dl_trainable.gain`); NengoDL never trains it, so ``"stock"`` does not
+include it.
 
 Resolution rules
 ----------------
@@ -76,7 +79,7 @@ PARAM_NAME = "trainable_params"
 #: Base attribute names accepted on each configurable class.
 VALID_NAMES = {
     Connection: ("weights", "synapse"),
-    Ensemble: ("encoders", "bias", "neuron_type"),
+    Ensemble: ("encoders", "bias", "gain", "neuron_type"),
     Neurons: ("bias", "neuron_type"),
 }
 
@@ -299,7 +302,8 @@ def configure_trainable_params(value=None):
         class gets the names that apply to it, so ``{"synapse"}`` trains exactly
         the synapses (and no weights, encoders or biases). Every name must apply
         to some class. ``None`` leaves the decision to higher networks and to
-        ``trainable``.
+        ``trainable``. Calling it again changes these defaults and keeps the
+        values set on objects.
     """
     if len(Network.context) == 0:
         raise NetworkContextError(
@@ -314,9 +318,14 @@ def configure_trainable_params(value=None):
         except ConfigError:
             config.configures(obj_type)
             params = config[obj_type]
-        params.set_param(
-            PARAM_NAME, TrainableParamsParam(obj_type, default=names[obj_type])
-        )
+        if PARAM_NAME in params.params:
+            # a second call changes the default; replacing the parameter would
+            # silently drop every value already set on an object
+            setattr(params, PARAM_NAME, names[obj_type])
+        else:
+            params.set_param(
+                PARAM_NAME, TrainableParamsParam(obj_type, default=names[obj_type])
+            )
 
 
 def _level_values(config, obj, name):
@@ -451,9 +460,9 @@ def _neurons_setting(configs, neurons):
     ens = resolve_setting(configs, neurons.ensemble)
     inherited = ens
     if ens is not None and ens.param_name == PARAM_NAME:
-        # an ensemble's "encoders" is not the neurons' business
+        # an ensemble's "encoders" and "gain" are not the neurons' business
         inherited = Setting(
-            PARAM_NAME, ens.value - {"encoders"}, ens.on_object, ens.where
+            PARAM_NAME, ens.value - {"encoders", "gain"}, ens.on_object, ens.where
         )
     if own is not None and own.on_object:
         if inherited is not None and inherited.on_object:
@@ -499,7 +508,8 @@ def selected_attributes(configs, obj):
         The selected names, or None if ``trainable_params`` does not decide for
         this object (NengoDL's stock rules apply). Names from a class or network
         default are left out where the object lacks the attribute entirely (a
-        connection without weights or synapse, the bias of ``Direct`` neurons).
+        connection without weights or synapse, the bias or gain of ``Direct``
+        neurons).
 
     Raises
     ------
@@ -581,7 +591,7 @@ def _has_attribute(obj, name):
         return compat.conn_has_weights(obj)
     if base == "synapse":
         return obj.synapse is not None
-    if base == "bias":
+    if base in ("bias", "gain"):
         ens = obj.ensemble if isinstance(obj, Neurons) else obj
         return not isinstance(ens.neuron_type, Direct)
     return True

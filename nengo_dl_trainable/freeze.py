@@ -1,8 +1,8 @@
 """Learned values back into ordinary Nengo objects, and filter analysis.
 
 `learned_objects` is what makes the unchanged `nengo_dl.Simulator.freeze_params`
-(through ``get_nengo_params``) write learned synapses and neuron types into a
-network, as ordinary `~nengo.Lowpass`, `~nengo.Alpha`, `~nengo.LinearFilter` or
+(through ``get_nengo_params``) write learned synapses, neuron types and gains into
+a network, as ordinary `~nengo.Lowpass`, `~nengo.Alpha`, `~nengo.LinearFilter` or
 neuron-type objects that core Nengo and every other backend run.
 """
 
@@ -18,7 +18,7 @@ from nengo_dl_trainable.report import read_signal_values
 
 
 def learned_objects(sim, objs, prefix):
-    """Return the learned synapse or neuron type of each object that trained one.
+    """Return the learned synapse, neuron type or gain of each object that trained one.
 
     Parameters
     ----------
@@ -27,14 +27,14 @@ def learned_objects(sim, objs, prefix):
     objs : list of `~nengo.Connection` or `~nengo.Ensemble`
         Objects to look up.
     prefix : str
-        ``"synapse"`` (connections) or ``"neuron_type"`` (ensembles).
+        ``"synapse"`` (connections), ``"neuron_type"`` or ``"gain"`` (ensembles).
 
     Returns
     -------
     dict
         Maps each object with at least one parameter under ``prefix`` that was
         trainable in ``sim`` to an ordinary Nengo synapse or neuron type holding
-        the learned values.
+        the learned values (for ``"gain"``, the array of learned gains).
 
     Raises
     ------
@@ -44,7 +44,7 @@ def learned_objects(sim, objs, prefix):
     wanted = set(objs)
     groups = defaultdict(list)
     for parameter in model_parameters(sim.model):
-        if parameter.obj in wanted and parameter.name.startswith(prefix + "."):
+        if parameter.obj in wanted and parameter.prefix == prefix:
             groups[parameter.obj].append(parameter)
     groups = {
         obj: params
@@ -72,11 +72,7 @@ def learned_objects(sim, objs, prefix):
     # only the trained values: the rest stay exactly as in the original object
     return {
         obj: params[0].parameterization.to_object(
-            {
-                p.name.partition(".")[2]: value_of[id(p)]
-                for p in params
-                if p.signal.trainable
-            }
+            {p.short_name: value_of[id(p)] for p in params if p.signal.trainable}
         )
         for obj, params in groups.items()
     }

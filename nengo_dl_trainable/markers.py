@@ -22,8 +22,8 @@ a connection's ``synapse``                 ``"synapse"``
 a connection's ``transform``               ``"weights"``
 a parameter of a connection's synapse      ``"synapse.<param>"``
 (``Lowpass(L(0.01))``)
-an ensemble's ``encoders``, ``bias``,      ``"encoders"``, ``"bias"``,
-``neuron_type``                            ``"neuron_type"``
+an ensemble's ``encoders``, ``bias``,      ``"encoders"``, ``"bias"``, ``"gain"``,
+``gain``, ``neuron_type``                  ``"neuron_type"``
 a parameter of an ensemble's neuron type   ``"neuron_type.<param>"``
 (``LIF(tau_rc=L(0.02))``)
 =========================================  =========================================
@@ -38,9 +38,8 @@ Markers are transparent to Nengo: when a marked value is assigned to a Nengo
 parameter, the value itself is stored (validated, and with ``Default`` resolved,
 as Nengo does) and the mark is recorded on the object, in its ``__dict__``, so it
 survives pickling and copying. A marked model runs unchanged in core Nengo, and
-`~nengo_dl.Simulator.freeze_params` writes plain values. Only an ensemble's
-``gain`` cannot be marked yet: NengoDL trains the encoders scaled by the gain, so
-the gain does not train on its own (an error says so).
+`~nengo_dl.Simulator.freeze_params` writes plain values. ``gain=L(...)`` trains
+the gain apart from the encoders (see `nengo_dl_trainable.gain`).
 """
 
 import numbers
@@ -148,20 +147,18 @@ fixed = S
 #: for (synapses and neuron types: any parameter, ``"<prefix>.<param>"``).
 MARKABLE = {
     Connection: {"synapse": "synapse", "transform": "weights"},
-    Ensemble: {"encoders": "encoders", "bias": "bias", "neuron_type": "neuron_type"},
+    Ensemble: {
+        "encoders": "encoders",
+        "bias": "bias",
+        "gain": "gain",
+        "neuron_type": "neuron_type",
+    },
 }
 
 
 def _check_markable(instance, name):
     if isinstance(instance, (Synapse, NeuronType)):
         return
-    if isinstance(instance, Ensemble) and name == "gain":
-        raise ValidationError(
-            "the gain cannot be marked: NengoDL trains the encoders scaled by the "
-            "gain, so the gain does not train on its own (mark the encoders)",
-            attr=name,
-            obj=instance,
-        )
     markable = next(
         (names for kind, names in MARKABLE.items() if isinstance(instance, kind)), {}
     )
@@ -213,8 +210,8 @@ def marked_names(obj):
     ----------
     obj : `~nengo.Connection` or `~nengo.Ensemble` or `~nengo.ensemble.Neurons`
         The object. A connection's markers include its synapse's; an ensemble's
-        are its encoders'; its neurons' are its bias, neuron type and the neuron
-        type's parameters.
+        are its encoders' and gain's; its neurons' are its bias, neuron type and
+        the neuron type's parameters.
 
     Returns
     -------
@@ -229,7 +226,7 @@ def marked_names(obj):
         names.update(_parameter_marks(obj.synapse, "synapse"))
         return names
     if isinstance(obj, Ensemble):
-        return {n: v for n, v in marks(obj).items() if n == "encoders"}
+        return {n: v for n, v in marks(obj).items() if n in ("encoders", "gain")}
     if isinstance(obj, Neurons):
         ens = obj.ensemble
         names = {n: v for n, v in marks(ens).items() if n in ("bias", "neuron_type")}

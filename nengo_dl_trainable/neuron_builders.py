@@ -32,6 +32,7 @@ from nengo_dl_trainable.config import (
     names_with_prefix,
     selected_parameters,
 )
+from nengo_dl_trainable.gain import GAIN, build_gain
 from nengo_dl_trainable.grouped_parameters import element_rows
 from nengo_dl_trainable.neurons import (
     has_per_neuron_values,
@@ -48,13 +49,17 @@ from nengo_dl_trainable.parameters import (
 )
 
 
-def _check_bias(configs, ens):
+def _check_direct(configs, ens):
+    """Explicit names must apply: ``Direct`` neurons have no bias and no gain."""
+    if not isinstance(ens.neuron_type, Direct):
+        return
     for obj in (ens, ens.neurons):
-        names = configs.selected_attributes(obj)
-        if names and "bias" in names and isinstance(ens.neuron_type, Direct):
-            raise TrainableParamsError(
-                "'bias' is selected, but Direct neurons have no bias", obj=obj
-            )
+        for name in ("bias", GAIN):
+            if name in (configs.selected_attributes(obj) or ()):
+                raise TrainableParamsError(
+                    f"{name!r} is selected, but Direct neurons have no {name}",
+                    obj=obj,
+                )
 
 
 def _selected_neuron_parameters(model, ens, names):
@@ -132,7 +137,7 @@ def _replace_neuron_operators(model, ens, first, parameterization, selected):
 
 
 def build_ensemble(model, ens):
-    """Build an ensemble, with trainable neuron parameters where configured.
+    """Build an ensemble, with trainable neuron parameters and gain where configured.
 
     Parameters
     ----------
@@ -142,7 +147,7 @@ def build_ensemble(model, ens):
         The ensemble.
     """
     configs = network_configs(model)
-    _check_bias(configs, ens)
+    _check_direct(configs, ens)
     parameterization, selected = _neuron_parameterization(
         model, ens, configs.selected_attributes(ens.neurons)
     )
@@ -151,6 +156,8 @@ def build_ensemble(model, ens):
     _mark_stock_signals(model, configs, ens)
     if parameterization is not None:
         _replace_neuron_operators(model, ens, first, parameterization, selected)
+    if GAIN in (configs.selected_attributes(ens) or ()):
+        build_gain(model, ens, first)
     return built
 
 

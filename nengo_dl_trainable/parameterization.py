@@ -7,9 +7,10 @@ values that are trained. The build creates one parameter signal per name in
 variable; `.summary` shows ``user_values`` of the trained values, and
 `.freeze_params` writes ``to_object`` of them back into the network.
 
-The three implementations are `.FilterParameterization` (and its subclasses, one
-per synapse type), `.NeuronParameterization` (one neuron type) and
-`.WrapperParameterization` (a spiking wrapper around a rate type).
+The implementations are `.FilterParameterization` (and its subclasses, one per
+synapse type), `.NeuronParameterization` (one neuron type),
+`.WrapperParameterization` (a spiking wrapper around a rate type) and
+`.GainParameterization` (an ensemble's gain).
 """
 
 import abc

@@ -29,7 +29,7 @@ class TrainableParameter:
     obj : `~nengo.Connection` or `~nengo.Ensemble`
         The object whose parameter this is.
     name : str
-        The ``trainable_params`` name, e.g. ``"synapse.tau"``.
+        The ``trainable_params`` name, e.g. ``"synapse.tau"`` or ``"gain"``.
     signal : `~nengo.builder.Signal`
         Holds the parameter's unconstrained value (e.g. ``log(tau)``).
     trainable : bool
@@ -37,7 +37,7 @@ class TrainableParameter:
     parameterization : object
         Maps the values of all parameters of ``obj`` with the same prefix back to
         a Nengo object through its ``to_object(values)`` method (a
-        `.FilterParameterization` or a `.NeuronParameterization`).
+        `.Parameterization`).
     """
 
     obj: object
@@ -45,6 +45,16 @@ class TrainableParameter:
     signal: Signal
     trainable: bool
     parameterization: object
+
+    @property
+    def prefix(self):
+        """What it belongs to: ``"synapse"``, ``"neuron_type"`` or ``"gain"``."""
+        return self.name.partition(".")[0]
+
+    @property
+    def short_name(self):
+        """The name in its parameterization's ``parameters`` (``"tau"``, ``"gain"``)."""
+        return self.name.partition(".")[2] or self.name
 
 
 @dataclass(frozen=True)

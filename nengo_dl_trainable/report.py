@@ -115,22 +115,23 @@ def parameter_info(sim):
     raw = {id(p): value for p, value in zip(params, values, strict=True)}
     groups = defaultdict(list)
     for p in params:
-        groups[(p.obj, p.name.partition(".")[0])].append(p)
+        groups[(p.obj, p.prefix)].append(p)
     infos = []
-    for (obj, prefix), group in groups.items():
+    for group in groups.values():
         values = group[0].parameterization.user_values(
-            {p.name.partition(".")[2]: raw[id(p)] for p in group}
+            {p.short_name: raw[id(p)] for p in group}
         )
-        trains = {p.name.partition(".")[2]: p.signal.trainable for p in group}
+        by_name = {p.short_name: p for p in group}
         for name, value in values.items():
+            p = by_name[name]
             value = np.asarray(value, dtype=np.float64)
             infos.append(
                 ParameterInfo(
-                    obj,
-                    f"{prefix}.{name}",
+                    p.obj,
+                    p.name,
                     value,
-                    _shape_kind(f"{prefix}.{name}", value),
-                    trains[name],
+                    _shape_kind(p.name, value),
+                    p.signal.trainable,
                 )
             )
     return infos

@@ -32,6 +32,7 @@ from nengo_dl_trainable.config import (
     names_with_prefix,
     selected_parameters,
 )
+from nengo_dl_trainable.gain import input_before_gain
 from nengo_dl_trainable.grouped_parameters import (
     element_rows,
     parameter_rows,
@@ -148,7 +149,8 @@ def build_connection(model, conn):
     """
     _check_vector_synapse(conn)
     first = len(model.operators)
-    nengo_builder.Builder.build(model, conn)
+    with input_before_gain(model, conn):
+        nengo_builder.Builder.build(model, conn)
 
     names = network_configs(model).selected_attributes(conn)
     if names is None:

@@ -41,6 +41,23 @@ def test_configure_settings_adds_param_to_all_kinds():
         net.config[conn].trainable_params = "bias"
 
 
+def test_configure_settings_again_keeps_object_settings():
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(trainable_params={"bias"})
+        ens = nengo.Ensemble(5, 1)
+        conn = nengo.Connection(ens, ens)
+    net.config[ens].trainable_params = {"gain"}
+    with net:
+        nengo_dl_trainable.configure_settings(trainable_params={"synapse"})
+    assert net.config[ens].trainable_params == {"gain"}
+    assert net.config[nengo.Ensemble].trainable_params == frozenset()
+    assert net.config[conn].trainable_params == {"synapse"}
+    with pytest.raises(TrainableParamsError, match="'baias'"):
+        with net:
+            nengo_dl_trainable.configure_settings(trainable_params={"baias"})
+    assert net.config[conn].trainable_params == {"synapse"}
+
+
 def test_configure_settings_through_nengo_dl():
     with nengo.Network() as net:
         nengo_dl.configure_settings(trainable_params=None, trainable=False)

@@ -16,13 +16,19 @@ from nengo_dl_trainable.markers import marks
 
 
 def seed_network(L, S):
-    """NengoDL issue #60's marker lines (all but the gain), in one network."""
+    """NengoDL issue #60's marker lines, in one network."""
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(np.zeros(2))
         a = nengo.Ensemble(
             20, 2, neuron_type=nengo.LIF(tau_rc=L(0.02), tau_ref=S(0.002))
         )
-        b = nengo.Ensemble(20, 2, neuron_type=L(nengo.Default), bias=S(nengo.Default))
+        b = nengo.Ensemble(
+            20,
+            2,
+            neuron_type=L(nengo.Default),
+            gain=L(nengo.Default),
+            bias=S(nengo.Default),
+        )
         into_a = nengo.Connection(stim, a.neurons, transform=np.ones((20, 2)))
         a_to_b = nengo.Connection(a, b, transform=S(1))
         b_out = nengo.Node(size_in=2)
@@ -64,6 +70,7 @@ def test_seed_lines_train_what_they_mark(rng):
         "b.neuron_type.tau_rc",  # L(Default): every parameter of b's LIF
         "b.neuron_type.tau_ref",
         "b.neuron_type.amplitude",
+        "b.gain",  # L(Default)
         "into_a.weights",  # stock
         "b_to_out.weights",  # stock
         "b_to_out.synapse.tau",  # L
@@ -89,6 +96,7 @@ def test_markers_equal_the_names_they_stand_for(rng):
             with net:
                 nengo_dl.configure_settings(trainable_params=None)
             net.config[a.neurons].trainable_params = {"bias", "neuron_type.tau_rc"}
+            net.config[b].trainable_params = {"encoders", "gain"}
             net.config[b.neurons].trainable_params = {"neuron_type"}
             net.config[a_to_b].trainable_params = set()
             net.config[b_to_out].trainable_params = {"weights", "synapse"}
@@ -127,7 +135,8 @@ def test_core_nengo_ignores_markers(allclose):
     assert b_to_out.synapse == nengo.Lowpass(0.01)
     assert marks(b_to_out) == {"synapse": True}
     assert marks(a.neuron_type) == {"tau_rc": True, "tau_ref": False}
-    assert marks(b) == {"neuron_type": True, "bias": False}
+    assert marks(b) == {"neuron_type": True, "gain": True, "bias": False}
+    assert b.gain is None  # Default: computed from max_rates and intercepts
 
 
 @pytest.mark.parametrize(
@@ -155,7 +164,8 @@ def test_freezing_writes_plain_values(rng):
         sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         sim.fit({stim: x}, {probe: 0.5 * x}, epochs=2, verbose=0)
         sim.freeze_params(net)
-    a, _, _, _, b_to_out = objs
+    a, b, _, _, b_to_out = objs
+    assert isinstance(b.gain, np.ndarray) and b.gain.shape == (20,)
     assert type(b_to_out.synapse) is nengo.Lowpass
     assert b_to_out.synapse.tau != 0.01
     assert type(a.neuron_type) is nengo.LIF and a.neuron_type.tau_rc != 0.02
@@ -226,8 +236,6 @@ def test_unmarkable_attributes_are_refused_at_once():
     with nengo.Network():
         with pytest.raises(ValidationError, match="radius cannot be marked"):
             nengo.Ensemble(5, 1, radius=L(1))
-        with pytest.raises(ValidationError, match="gain cannot be marked"):
-            nengo.Ensemble(5, 1, gain=L(nengo.Default))
         with pytest.raises(ValidationError, match="cannot be marked"):
             nengo.Node(L(0.5))
     with pytest.raises(TypeError, match="marked once"):
