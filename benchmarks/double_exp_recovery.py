@@ -4,8 +4,9 @@ The task (NengoDL issue #60's synapse): white noise through
 ``1 / ((0.05 s + 1)(0.03 s + 1))``, 1000 steps of 1 ms, one example per epoch;
 learn the two time constants from a wrong start with Adam. Three ways:
 
-- ``DoubleExp``: a `nengo_dl_trainable.DoubleExp` synapse trained as
-  ``log(tau1)``, ``log(tau2)`` (``trainable_params = {"synapse"}``);
+- ``DoubleExp``: a `nengo_dl_trainable.DoubleExp` synapse trained in its time
+  constants (their sum and spread; ``trainable_params = {"synapse"}``, and
+  ``tau_step_scale`` from ``--tau-step-scale`` if given);
 - ``LinearFilter``: the same filter as a second-order `~nengo.LinearFilter`,
   trained in its coefficients (numerator and denominator in stable sections,
   ``{"synapse"}``), time constants read off its poles;
@@ -21,7 +22,7 @@ time constants. Results go to ``results/double_exp_recovery.json``.
 Needs the ``benchmarks`` extra (KerasSpiking).
 
 Usage: ``python benchmarks/double_exp_recovery.py [--epochs N] [--rates ...]
-[--seeds ...]``
+[--seeds ...] [--methods ...] [--tau-step-scale K]``
 """
 
 import argparse
@@ -62,7 +63,7 @@ def synapse_for(method, taus):
     return nengo.LinearFilter([1], [tau1 * tau2, tau1 + tau2, 1])
 
 
-def nengo_network(synapse, trainable):
+def nengo_network(synapse, trainable, tau_step_scale=None):
     with nengo.Network(seed=0) as net:
         nengo_dl.configure_settings(trainable_params=None)
         stim = nengo.Node(np.zeros(1))
@@ -70,6 +71,8 @@ def nengo_network(synapse, trainable):
         conn = nengo.Connection(stim, out, synapse=synapse)
         if trainable:
             net.config[conn].trainable_params = {"synapse"}
+            if tau_step_scale is not None:
+                net.config[conn].tau_step_scale = tau_step_scale
         probe = nengo.Probe(out)
     return net, stim, conn, probe
 
@@ -83,11 +86,13 @@ def learned_taus(synapse):
         return None
 
 
-def run_nengo_dl(method, start, x, rate, epochs):
+def run_nengo_dl(method, start, x, rate, epochs, tau_step_scale=None):
     net, stim, _, probe = nengo_network(DoubleExp(*TRUE), trainable=False)
     with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
         target = sim.predict({stim: x}, verbose=0)[probe]
-    net, stim, conn, probe = nengo_network(synapse_for(method, start), trainable=True)
+    net, stim, conn, probe = nengo_network(
+        synapse_for(method, start), trainable=True, tau_step_scale=tau_step_scale
+    )
     with nengo_dl.Simulator(net, dt=DT, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(rate), loss="mse")
         recorder = EpochRecorder(
@@ -100,7 +105,7 @@ def run_nengo_dl(method, start, x, rate, epochs):
     return recorder, history.history["loss"]
 
 
-def run_keras_spiking(method, start, x, rate, epochs):
+def run_keras_spiking(method, start, x, rate, epochs, tau_step_scale=None):
     model, _ = keras_lowpass_chain(TRUE, DT)
     target = model.predict(x, verbose=0)
     model, layers = keras_lowpass_chain(start, DT)
@@ -123,6 +128,11 @@ def main():
     parser.add_argument("--rates", type=float, nargs="+", default=[0.01, 0.05])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", choices=RUNNERS, default=list(RUNNERS))
+    parser.add_argument(
+        "--tau-step-scale",
+        type=float,
+        help="DoubleExp's tau_step_scale (default: the package's)",
+    )
     parser.add_argument("--output", default="results/double_exp_recovery.json")
     args = parser.parse_args()
 
@@ -143,7 +153,12 @@ def main():
                     x = np.random.RandomState(seed).standard_normal((1, N_STEPS, 1))
                     tf.keras.backend.clear_session()
                     recorder, losses = RUNNERS[method](
-                        method, start, x, rate, args.epochs
+                        method,
+                        start,
+                        x,
+                        rate,
+                        args.epochs,
+                        args.tau_step_scale if method == "DoubleExp" else None,
                     )
                     reached = within_1pct(recorder.taus[-1])
                     run = {

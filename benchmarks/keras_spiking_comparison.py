@@ -29,8 +29,12 @@ the run of epochs within 1% that lasts to the end ("settled"). A run stops after
 
 Needs the ``benchmarks`` extra (KerasSpiking, matplotlib).
 
+``--tau-step-scale K`` trains nengo-dl-trainable's time constants with
+``tau_step_scale = K`` instead of the package's default.
+
 Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--settle N]
-[--seeds N] [--inputs ...] [--problems ...] [--optimizers ...]``
+[--seeds N] [--inputs ...] [--problems ...] [--optimizers ...]
+[--tau-step-scale K]``
 """
 
 import argparse
@@ -96,6 +100,8 @@ def run_nengo_dl(problem, x, optimizer, args):
             out = nengo.Node(size_in=len(taus))
             conn = nengo.Connection(stim, out, synapse=nengo_dl_synapse(kind, taus))
             net.config[conn].trainable_params = {"synapse"}
+            if args.tau_step_scale is not None:
+                net.config[conn].tau_step_scale = args.tau_step_scale
             probe = nengo.Probe(out)
         return net, stim, conn, probe
 
@@ -197,6 +203,11 @@ def main():
     parser.add_argument(
         "--optimizers", nargs="+", choices=list(OPTIMIZERS), default=list(OPTIMIZERS)
     )
+    parser.add_argument(
+        "--tau-step-scale",
+        type=float,
+        help="the connections' tau_step_scale (default: the package's)",
+    )
     parser.add_argument("--output", default="results/keras_spiking_comparison.json")
     parser.add_argument(
         "--replot", action="store_true", help="only redraw the plot from --output"
@@ -219,7 +230,8 @@ def main():
     results = {
         "machine": machine(keras_spiking=keras_spiking.__version__),
         "settings": vars(args),
-        "tau_step_scale": nengo_dl_trainable.synapses.TAU_STEP_SCALE,
+        "tau_step_scale": args.tau_step_scale
+        or nengo_dl_trainable.synapses.TAU_STEP_SCALE,
         "runs": [],
     }
     print(

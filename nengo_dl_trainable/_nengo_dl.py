@@ -52,7 +52,8 @@ here, each as narrowly as possible:
     (`read_saved_state`, `write_saved_state`), where NengoDL would read replica
     0's share only and give it to every replica.
 ``nengo_dl.configure_settings``
-    Accept ``trainable_params=...`` next to NengoDL's own settings.
+    Accept ``trainable_params=...`` and ``tau_step_scale=...`` next to NengoDL's
+    own settings.
 ``nengo_dl.trainable_params``
     The public API of this package, under NengoDL's name.
 
@@ -79,7 +80,10 @@ from nengo_dl.builder import NengoBuilder
 from nengo_dl.simulator import SimulationData, Simulator
 from nengo_dl.tensor_graph import TensorGraph
 
-from nengo_dl_trainable.config import configure_trainable_params
+from nengo_dl_trainable.config import (
+    configure_tau_step_scale,
+    configure_trainable_params,
+)
 from nengo_dl_trainable.parameters import model_parameters, model_record, report_skipped
 
 #: The NengoDL releases whose internals this module knows.
@@ -181,11 +185,17 @@ def configure_settings(**settings):
         ``trainable``), with this value as default. ``None`` adds the parameter
         without selecting anything. See `nengo_dl_trainable.config` for the names
         and the resolution rules.
+    tau_step_scale : float or None
+        Adds the ``tau_step_scale`` config parameter to Connections of the network
+        being built, with this value as default: how fast synapse time constants
+        train (see `.TauStepScaleParam`).
     **settings
         NengoDL's own settings, passed on unchanged.
     """
     if "trainable_params" in settings:
         configure_trainable_params(settings.pop("trainable_params"))
+    if "tau_step_scale" in settings:
+        configure_tau_step_scale(settings.pop("tau_step_scale"))
     if settings:
         original(nengo_dl_config, "configure_settings")(**settings)
 

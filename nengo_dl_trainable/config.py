@@ -19,6 +19,13 @@ Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
 `nengo_dl_trainable.gain`); NengoDL never trains it, so ``"stock"`` does not
 include it.
 
+A second config parameter, ``tau_step_scale`` on Connections
+(`.TauStepScaleParam`, ``configure_settings(tau_step_scale=...)``), sets how far
+an optimizer step moves the connection's synapse time constants. It resolves as
+``trainable_params`` does (a value on the connection beats a default; among
+defaults the innermost network wins); set on a connection whose synapse has no
+time constant that trains, it is an error.
+
 Resolution rules
 ----------------
 The value for an object is looked up in the config of every network that contains
@@ -64,11 +71,12 @@ import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from nengo import Connection, Ensemble, Network
 from nengo.ensemble import Neurons
 from nengo.exceptions import ConfigError, NetworkContextError, ValidationError
 from nengo.neurons import Direct
-from nengo.params import Parameter
+from nengo.params import NumberParam, Parameter
 from nengo_dl import compat
 
 from nengo_dl_trainable.markers import marked_names
@@ -304,6 +312,26 @@ def configure_trainable_params(value=None):
         to some class. ``None`` leaves the decision to higher networks and to
         ``trainable``. Calling it again changes these defaults and keeps the
         values set on objects.
+
+    It also adds the ``tau_step_scale`` parameter to Connections (without
+    changing its default), so that a connection can set its own.
+    """
+    names = _names_for_each_type(value)
+    for obj_type in VALID_NAMES:
+        _set_class_default(
+            obj_type,
+            PARAM_NAME,
+            names[obj_type],
+            lambda t=obj_type: TrainableParamsParam(t),
+        )
+    # so that connections can set their own ``tau_step_scale`` (default unchanged)
+    _class_params(Connection, STEP_SCALE_NAME, TauStepScaleParam)
+
+
+def _class_params(obj_type, name, make_param):
+    """``obj_type``'s config in the innermost network being built.
+
+    With config parameter ``name``, added as ``make_param()`` if not there yet.
     """
     if len(Network.context) == 0:
         raise NetworkContextError(
@@ -311,21 +339,100 @@ def configure_trainable_params(value=None):
             "(`with nengo.Network(): ...`)"
         )
     config = Network.context[-1].config
-    names = _names_for_each_type(value)
-    for obj_type in VALID_NAMES:
-        try:
-            params = config[obj_type]
-        except ConfigError:
-            config.configures(obj_type)
-            params = config[obj_type]
-        if PARAM_NAME in params.params:
-            # a second call changes the default; replacing the parameter would
-            # silently drop every value already set on an object
-            setattr(params, PARAM_NAME, names[obj_type])
-        else:
-            params.set_param(
-                PARAM_NAME, TrainableParamsParam(obj_type, default=names[obj_type])
+    try:
+        params = config[obj_type]
+    except ConfigError:
+        config.configures(obj_type)
+        params = config[obj_type]
+    if name not in params.params:
+        params.set_param(name, make_param())
+    return params
+
+
+def _set_class_default(obj_type, name, value, make_param):
+    """Set ``name``'s default for ``obj_type`` in the innermost network built.
+
+    The config parameter is added (``make_param()``) if needed.
+    """
+    # setting the default, not replacing the parameter: a new parameter would
+    # silently drop every value already set on an object
+    setattr(_class_params(obj_type, name, make_param), name, value)
+
+
+#: The config parameter setting how fast a connection's time constants train.
+STEP_SCALE_NAME = "tau_step_scale"
+
+
+class TauStepScaleParam(NumberParam):
+    """Config parameter: the step scale of a connection's synapse time constants.
+
+    A time constant trains as ``theta = log(tau) / tau_step_scale``, so an
+    optimizer step of size ``lr`` in ``theta`` changes ``tau`` by a factor of
+    about ``exp(tau_step_scale * lr)``. ``None`` (the default) keeps the
+    package's choice, `.TAU_STEP_SCALE` (20) for a synapse's shared time
+    constants and 1 for per-dimension ones (`.VectorLowpass`, `.VectorAlpha`).
+    """
+
+    def __init__(self):
+        super().__init__(
+            STEP_SCALE_NAME, default=None, low=0, low_open=True, optional=True
+        )
+
+    def coerce(self, instance, value):
+        if isinstance(value, numbers.Real) and not np.isfinite(value):
+            # checked first: Nengo's own check cannot compare NaN
+            raise ValidationError(
+                f"must be a positive finite number or None, not {value}",
+                attr=self.name,
+                obj=instance,
             )
+        value = super().coerce(instance, value)
+        return value if value is None else float(value)
+
+
+def configure_tau_step_scale(value=None):
+    """Set the default ``tau_step_scale`` of the connections in this network.
+
+    This is what ``configure_settings(tau_step_scale=value)`` does. Like
+    ``trainable_params``, it configures the innermost network being built; a
+    value set on a connection (``net.config[conn].tau_step_scale = 5``) beats it,
+    and among defaults the innermost network's wins.
+
+    Parameters
+    ----------
+    value : float or None
+        The step scale (positive); ``None`` for the package's choice.
+    """
+    _set_class_default(Connection, STEP_SCALE_NAME, value, TauStepScaleParam)
+
+
+def resolve_tau_step_scale(configs, conn):
+    """The ``tau_step_scale`` that applies to ``conn``, and whether it set it.
+
+    Parameters
+    ----------
+    configs : list of `~nengo.Config`
+        The configs of the networks containing ``conn``, top-level network first.
+    conn : `~nengo.Connection`
+        The connection.
+
+    Returns
+    -------
+    value : float or None
+        The step scale, or None for the package's choice.
+    on_object : bool
+        Whether the value was set on the connection itself.
+    """
+    on_object = on_class = None
+    for config in configs:  # a lower network replaces a higher one's setting
+        instance_value, class_value = _level_values(config, conn, STEP_SCALE_NAME)
+        if instance_value is not None:
+            on_object = instance_value
+        if class_value is not None:
+            on_class = class_value
+    if on_object is not None:
+        return on_object, True
+    return on_class, False
 
 
 def _level_values(config, obj, name):
@@ -681,6 +788,10 @@ class NetworkConfigs:
 
     def __getitem__(self, obj):
         return self._configs.get(obj, ())
+
+    def tau_step_scale(self, conn):
+        """`.resolve_tau_step_scale` for ``conn`` using its network configs."""
+        return resolve_tau_step_scale(self[conn], conn)
 
     def selected_attributes(self, obj):
         """`.selected_attributes` for ``obj`` using its network configs.

@@ -291,11 +291,12 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
     return signals
 
 
-def claim_parameters(model, signals, obj, sig_obj, selected):
-    """Give registered parameter signals to ``obj``, training those ``selected``.
+def forget_parameters(model, signals):
+    """Unregister parameter signals whose operator a build function replaced.
 
-    For parameters created before their owner was known (a vector synapse's,
-    built by its own build function, then claimed by its connection).
+    A vector synapse is built (with untrained parameters) before its connection
+    knows what trains; the connection then filters with new parameter signals,
+    and the first ones, read by no operator, must not be listed as parameters.
 
     Parameters
     ----------
@@ -303,14 +304,7 @@ def claim_parameters(model, signals, obj, sig_obj, selected):
         The model being built.
     signals : list of `~nengo.builder.Signal`
         Parameter signals registered with `add_parameters`.
-    obj, sig_obj : object
-        As for `add_parameters`.
-    selected : tuple of str
-        The names (without prefix) ``trainable_params`` selects.
     """
     ids = {id(signal) for signal in signals}
-    for parameter in model_parameters(model):
-        if id(parameter.signal) in ids:
-            parameter.obj = obj
-            parameter.trainable = parameter.name.partition(".")[2] in selected
-            model.sig[sig_obj][parameter.name] = parameter.signal
+    record = model_record(model)
+    record.parameters = [p for p in record.parameters if id(p.signal) not in ids]

@@ -45,7 +45,7 @@ from nengo_dl_trainable.operators import (
 )
 from nengo_dl_trainable.parameters import (
     add_parameters,
-    claim_parameters,
+    forget_parameters,
     mark_stock_signal,
     network_configs,
     refuse_or_skip,
@@ -91,7 +91,16 @@ def _selected_synapse(model, conn, names):
         refuse_or_skip(model, conn, names, name, reason)
     if not selected:
         return None
-    return parameterization_for(conn.synapse, trained=selected), selected
+    step_scale, on_object = network_configs(model).tau_step_scale(conn)
+    if not parameterization.time_constants and not on_object:
+        step_scale = None  # a default applies where it can
+    try:
+        parameterization = parameterization_for(
+            conn.synapse, trained=selected, step_scale=step_scale
+        )
+    except TrainableParamsError as e:
+        raise TrainableParamsError(e.args[0], obj=conn) from None
+    return parameterization, selected
 
 
 #: Operators that filter a connection (our own for vector synapses).
@@ -122,9 +131,9 @@ def _replace_synapse_operator(model, conn, first, parameterization, selected):
     if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
         raise TrainableParamsError("only vector signals can be filtered", obj=conn)
     if not isinstance(old, SimProcess):
-        # a vector synapse, already built with this package's operator
-        claim_parameters(model, old.reads[1:], conn, conn, selected)
-        return
+        # a vector synapse, built with this package's operator before the
+        # connection knew what trains
+        forget_parameters(model, old.reads[1:])
     parameters = add_parameters(
         model, conn, conn, "synapse", parameterization, selected
     )
@@ -135,6 +144,18 @@ def _replace_synapse_operator(model, conn, first, parameterization, selected):
         old.output,
         tag=f"{conn}.trainable_synapse",
     )
+
+
+def _check_unused_step_scale(model, conn):
+    """A ``tau_step_scale`` set on a connection must apply to it."""
+    step_scale, on_object = network_configs(model).tau_step_scale(conn)
+    if on_object:
+        raise TrainableParamsError(
+            f"tau_step_scale={step_scale} is set on this connection, but none of "
+            "its synapse's time constants trains (select 'synapse' in its "
+            "trainable_params, or mark the synapse L(...))",
+            obj=conn,
+        )
 
 
 def build_connection(model, conn):
@@ -154,14 +175,16 @@ def build_connection(model, conn):
 
     names = network_configs(model).selected_attributes(conn)
     if names is None:
+        _check_unused_step_scale(model, conn)
         return
     _check_connection_names(conn, names)
     if compat.conn_has_weights(conn):
         mark_stock_signal(model, conn, "weights", names)
-    if not names_with_prefix(names, "synapse"):
-        return
-    chosen = _selected_synapse(model, conn, names)
+    chosen = None
+    if names_with_prefix(names, "synapse"):
+        chosen = _selected_synapse(model, conn, names)
     if chosen is None:
+        _check_unused_step_scale(model, conn)
         return
     parameterization, selected = chosen
     if parameterization.caveat is not None:
