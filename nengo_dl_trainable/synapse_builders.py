@@ -233,11 +233,12 @@ def build_vector_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
     """Build a `.VectorLowpass` or `.VectorAlpha` natively (NengoDL only).
 
     Connections and probes build their synapses in ``"update"`` mode, which gets
-    this package's filter operator (with untrained parameters, which
-    `build_connection` gives to the connection where ``trainable_params`` selects
-    them). Other uses
-    fall back to core Nengo's `~nengo.builder.processes.build_process` (run by
-    NengoDL's generic, numpy-based process builder).
+    this package's filter operator with untrained parameters (where
+    ``trainable_params`` selects them, `build_connection` then replaces it with
+    one reading the connection's own parameters, at its ``tau_step_scale``).
+    Other uses fall back to core Nengo's
+    `~nengo.builder.processes.build_process` (run by NengoDL's generic,
+    numpy-based process builder).
 
     Parameters
     ----------
