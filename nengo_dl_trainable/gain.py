@@ -38,7 +38,7 @@ from nengo.ensemble import Neurons
 
 from nengo_dl_trainable.operators import built_operator_index
 from nengo_dl_trainable.parameterization import Parameterization
-from nengo_dl_trainable.parameters import TrainableParameter, model_parameters
+from nengo_dl_trainable.parameters import add_parameters, model_parameters
 
 #: The ``trainable_params`` name of an ensemble's gain.
 GAIN = "gain"
@@ -95,16 +95,10 @@ def build_gain(model, ens, first):
     first : int
         ``len(model.operators)`` before the ensemble was built.
     """
-    built_gain = model.params[ens].gain
-    parameterization = GainParameterization(built_gain)
-    factor = Signal(
-        parameterization.initial_values()[GAIN].astype(built_gain.dtype),
-        name=f"{ens}.{GAIN}",
-    )
-    model_parameters(model).append(
-        TrainableParameter(ens, GAIN, factor, True, parameterization)
-    )
-    model.sig[ens][GAIN] = factor
+    parameterization = GainParameterization(model.params[ens].gain)
+    (factor,) = add_parameters(
+        model, ens, ens, None, parameterization, (GAIN,)
+    ).values()
 
     neuron_input = model.sig[ens.neurons]["in"]
     gain_input = Signal(shape=neuron_input.shape, name=f"{ens}.{GAIN_INPUT_KEY}")
@@ -124,7 +118,9 @@ def build_gain(model, ens, first):
 def _gain_ensemble(model, obj):
     """The ensemble whose trainable gain ``obj`` (a connection's post) feeds."""
     ens = obj.ensemble if isinstance(obj, Neurons) else obj
-    if isinstance(ens, Ensemble) and GAIN_INPUT_KEY in model.sig[ens.neurons]:
+    # .get: model.sig is a defaultdict, and an entry made here would change
+    # Nengo's "not in the model" error for an unbuilt post
+    if isinstance(ens, Ensemble) and GAIN_INPUT_KEY in model.sig.get(ens.neurons, {}):
         return ens
     return None
 

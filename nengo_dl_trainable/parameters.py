@@ -261,8 +261,9 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
     sig_obj : object
         Where the signals are also stored in ``model.sig`` (``obj``, or an
         ensemble's neurons), under ``"<prefix>.<name>"``.
-    prefix : str
-        ``"synapse"`` or ``"neuron_type"``.
+    prefix : str or None
+        ``"synapse"`` or ``"neuron_type"``; None where the parameter's name is
+        the whole ``trainable_params`` name (``"gain"``).
     parameterization : object
         Provides ``parameters``, ``initial_values()`` and ``to_object(values)``.
     selected : tuple of str
@@ -276,7 +277,7 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
     initial = parameterization.initial_values()
     signals = {}
     for name in parameterization.parameters:
-        key = f"{prefix}.{name}"
+        key = name if prefix is None else f"{prefix}.{name}"
         signals[name] = Signal(initial[name], name=f"{obj}.{key}")
         model_parameters(model).append(
             TrainableParameter(
