@@ -5,6 +5,7 @@ import nengo_dl
 import numpy as np
 import pytest
 import tensorflow as tf
+from nengo.exceptions import BuildError
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError
@@ -237,3 +238,14 @@ def test_inference_only_keeps_the_built_gain(rng, allclose):
         with nengo_dl.Simulator(net, progress_bar=False) as sim:
             outputs.append(sim.predict({stim: x})[probes[0]])
     assert allclose(outputs[0], outputs[1], atol=1e-4, rtol=1e-5)
+
+
+def test_connection_to_an_unbuilt_ensemble_fails_as_in_stock():
+    """Looking for a gain input must not make the post look built."""
+    with nengo.Network():
+        outside = nengo.Ensemble(3, 1)
+    with nengo.Network() as net:
+        stim = nengo.Node(np.zeros(3))
+        nengo.Connection(stim, outside.neurons)
+    with pytest.raises(BuildError, match="is not in the model"):
+        nengo_dl.Simulator(net, progress_bar=False)
