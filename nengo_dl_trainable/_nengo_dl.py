@@ -186,9 +186,9 @@ def configure_settings(**settings):
         without selecting anything. See `nengo_dl_trainable.config` for the names
         and the resolution rules.
     tau_step_scale : float or None
-        Adds the ``tau_step_scale`` config parameter to Connections of the network
-        being built, with this value as default: how fast synapse time constants
-        train (see `.TauStepScaleParam`).
+        Adds the ``tau_step_scale`` config parameter to Connections and Ensembles
+        of the network being built, with this value as default: how fast synapse
+        and neuron time constants train (see `.TauStepScaleParam`).
     **settings
         NengoDL's own settings, passed on unchanged.
     """

@@ -19,12 +19,13 @@ Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
 `nengo_dl_trainable.gain`); NengoDL never trains it, so ``"stock"`` does not
 include it.
 
-A second config parameter, ``tau_step_scale`` on Connections
+A second config parameter, ``tau_step_scale`` on Connections and Ensembles
 (`.TauStepScaleParam`, ``configure_settings(tau_step_scale=...)``), sets how far
-an optimizer step moves the connection's synapse time constants. It resolves as
-``trainable_params`` does (a value on the connection beats a default; among
-defaults the innermost network wins); set on a connection whose synapse has no
-time constant that trains, it is an error.
+an optimizer step moves a connection's synapse time constants, or an ensemble's
+neuron time constants (``tau_rc``, ``tau_ref``, ``tau_n``). It resolves as
+``trainable_params`` does (a value on the object beats a default; among defaults
+the innermost network wins); set on an object with no time constant that trains,
+it is an error.
 
 Resolution rules
 ----------------
@@ -313,8 +314,8 @@ def configure_trainable_params(value=None):
         ``trainable``. Calling it again changes these defaults and keeps the
         values set on objects.
 
-    It also adds the ``tau_step_scale`` parameter to Connections (without
-    changing its default), so that a connection can set its own.
+    It also adds the ``tau_step_scale`` parameter to Connections and Ensembles
+    (without changing its default), so that each can set its own.
     """
     names = _names_for_each_type(value)
     for obj_type in VALID_NAMES:
@@ -324,8 +325,9 @@ def configure_trainable_params(value=None):
             names[obj_type],
             lambda t=obj_type: TrainableParamsParam(t),
         )
-    # so that connections can set their own ``tau_step_scale`` (default unchanged)
-    _class_params(Connection, STEP_SCALE_NAME, TauStepScaleParam)
+    # so that objects can set their own ``tau_step_scale`` (default unchanged)
+    for obj_type in STEP_SCALE_TYPES:
+        _class_params(obj_type, STEP_SCALE_NAME, TauStepScaleParam)
 
 
 def _class_params(obj_type, name, make_param):
@@ -359,18 +361,26 @@ def _set_class_default(obj_type, name, value, make_param):
     setattr(_class_params(obj_type, name, make_param), name, value)
 
 
-#: The config parameter setting how fast a connection's time constants train.
+#: The config parameter setting how fast time constants train.
 STEP_SCALE_NAME = "tau_step_scale"
+
+#: The objects with a ``tau_step_scale``: a connection's applies to its synapse,
+#: an ensemble's to its neuron type.
+STEP_SCALE_TYPES = (Connection, Ensemble)
 
 
 class TauStepScaleParam(NumberParam):
-    """Config parameter: the step scale of a connection's synapse time constants.
+    """Config parameter: the step scale of an object's time constants (seconds).
 
-    A time constant trains as ``theta = log(tau) / tau_step_scale``, so an
-    optimizer step of size ``lr`` in ``theta`` changes ``tau`` by a factor of
-    about ``exp(tau_step_scale * lr)``. ``None`` (the default) keeps the
-    package's choice, `.TAU_STEP_SCALE` (20) for a synapse's shared time
-    constants and 1 for per-dimension ones (`.VectorLowpass`, `.VectorAlpha`).
+    On a connection it applies to the synapse's time constants, on an ensemble
+    to the neuron type's (``tau_rc``, ``tau_ref``, ``tau_n``; not to
+    ``amplitude`` and the other parameters). A time constant trains as
+    ``theta = log(tau) / tau_step_scale``, so an optimizer step of size ``lr``
+    in ``theta`` changes ``tau`` by a factor of about
+    ``exp(tau_step_scale * lr)``. ``None`` (the default) keeps the package's
+    choice: `.TAU_STEP_SCALE` (20) for a synapse's shared time constants, 1 for
+    per-dimension ones (`.VectorLowpass`, `.VectorAlpha`) and 1 for neuron
+    types (`.NEURON_TAU_STEP_SCALE`).
     """
 
     def __init__(self):
@@ -391,41 +401,44 @@ class TauStepScaleParam(NumberParam):
 
 
 def configure_tau_step_scale(value=None):
-    """Set the default ``tau_step_scale`` of the connections in this network.
+    """Set the default ``tau_step_scale`` of the connections and ensembles here.
 
     This is what ``configure_settings(tau_step_scale=value)`` does. Like
     ``trainable_params``, it configures the innermost network being built; a
-    value set on a connection (``net.config[conn].tau_step_scale = 5``) beats it,
-    and among defaults the innermost network's wins.
+    value set on an object (``net.config[conn].tau_step_scale = 5``) beats it,
+    and among defaults the innermost network's wins. To set it for one class
+    only, set that class's default: ``net.config[nengo.Connection].tau_step_scale
+    = 200`` (after a ``configure_settings`` call has added the parameter).
 
     Parameters
     ----------
     value : float or None
         The step scale (positive); ``None`` for the package's choice.
     """
-    _set_class_default(Connection, STEP_SCALE_NAME, value, TauStepScaleParam)
+    for obj_type in STEP_SCALE_TYPES:
+        _set_class_default(obj_type, STEP_SCALE_NAME, value, TauStepScaleParam)
 
 
-def resolve_tau_step_scale(configs, conn):
-    """The ``tau_step_scale`` that applies to ``conn``, and whether it set it.
+def resolve_tau_step_scale(configs, obj):
+    """The ``tau_step_scale`` that applies to ``obj``, and whether it set it.
 
     Parameters
     ----------
     configs : list of `~nengo.Config`
-        The configs of the networks containing ``conn``, top-level network first.
-    conn : `~nengo.Connection`
-        The connection.
+        The configs of the networks containing ``obj``, top-level network first.
+    obj : `~nengo.Connection` or `~nengo.Ensemble`
+        The connection or ensemble.
 
     Returns
     -------
     value : float or None
         The step scale, or None for the package's choice.
     on_object : bool
-        Whether the value was set on the connection itself.
+        Whether the value was set on the object itself.
     """
     on_object = on_class = None
     for config in configs:  # a lower network replaces a higher one's setting
-        instance_value, class_value = _level_values(config, conn, STEP_SCALE_NAME)
+        instance_value, class_value = _level_values(config, obj, STEP_SCALE_NAME)
         if instance_value is not None:
             on_object = instance_value
         if class_value is not None:
@@ -789,9 +802,9 @@ class NetworkConfigs:
     def __getitem__(self, obj):
         return self._configs.get(obj, ())
 
-    def tau_step_scale(self, conn):
-        """`.resolve_tau_step_scale` for ``conn`` using its network configs."""
-        return resolve_tau_step_scale(self[conn], conn)
+    def tau_step_scale(self, obj):
+        """`.resolve_tau_step_scale` for ``obj`` using its network configs."""
+        return resolve_tau_step_scale(self[obj], obj)
 
     def selected_attributes(self, obj):
         """`.selected_attributes` for ``obj`` using its network configs.

@@ -78,8 +78,10 @@ def _selected_neuron_parameters(model, ens, names):
     return tuple(name for name in selected if name not in invalid)
 
 
-def _neuron_parameterization(model, ens, names):
+def _neuron_parameterization(model, ens, names, step_scale):
     """The parameterization of the ensemble's neuron type, or None to build stock.
+
+    ``step_scale`` is the ensemble's ``tau_step_scale`` (None: the package's).
 
     Returns
     -------
@@ -94,11 +96,24 @@ def _neuron_parameterization(model, ens, names):
         return None, selected
     try:
         parameterization = neuron_parameterization(
-            ens.neuron_type, ens.n_neurons, selected
+            ens.neuron_type, ens.n_neurons, selected, step_scale
         )
     except (TrainableParamsError, ValidationError) as e:
         raise TrainableParamsError(str(e), obj=ens.neurons) from None
     return parameterization, selected
+
+
+def _check_unused_step_scale(configs, ens, parameterization):
+    """A ``tau_step_scale`` set on an ensemble must apply to it."""
+    step_scale, on_object = configs.tau_step_scale(ens)
+    if on_object and (parameterization is None or not parameterization.time_constants):
+        raise TrainableParamsError(
+            f"tau_step_scale={step_scale} is set on this ensemble, but none of its "
+            "neuron type's time constants (tau_rc, tau_ref, tau_n) trains (select "
+            "'neuron_type' in the trainable_params of the ensemble or its neurons, "
+            "or mark the neuron type L(...))",
+            obj=ens,
+        )
 
 
 def _mark_stock_signals(model, configs, ens):
@@ -149,8 +164,12 @@ def build_ensemble(model, ens):
     configs = network_configs(model)
     _check_direct(configs, ens)
     parameterization, selected = _neuron_parameterization(
-        model, ens, configs.selected_attributes(ens.neurons)
+        model,
+        ens,
+        configs.selected_attributes(ens.neurons),
+        configs.tau_step_scale(ens)[0],
     )
+    _check_unused_step_scale(configs, ens, parameterization)
     first = len(model.operators)
     built = nengo_builder.Builder.build(model, ens)
     _mark_stock_signals(model, configs, ens)
@@ -264,6 +283,7 @@ class TrainableParametersMixin:
         super().build_pre(signals, config)
         sizes = [op.J.shape[0] for op in self.ops]
         transforms = self.ops[0].parameterization.transforms
+        scales = self.ops[0].parameterization.scales
         for name in (*transforms, *(("alpha",) if "amplitude" in transforms else ())):
             # setting an attribute NengoDL's builder does not use would train
             # nothing, silently: refuse a NengoDL whose builders differ
@@ -277,7 +297,7 @@ class TrainableParametersMixin:
             sigs = [op.parameters[name] for op in self.ops]
             value = parameter_value(signals, signals.combine(sigs))
             if transform == "log":
-                value = tf.exp(value)
+                value = tf.exp(scales[name] * value)
             # a shared value (one per op) repeats over the op's neurons
             index = element_rows(sizes, [sig.size for sig in sigs])
             setattr(self, name, tf.gather(value, index)[None, :])

@@ -48,6 +48,10 @@ NEURON_PARAMETERS = {
     AdaptiveLIF: _ADAPTIVE,
 }
 
+#: The parameters that are time constants (seconds). Trained as their log, they
+#: also take the ensemble's ``tau_step_scale`` (see `.TauStepScaleParam`).
+TIME_CONSTANTS = frozenset({"tau_rc", "tau_ref", "tau_n"})
+
 #: Wrappers that turn a rate type into a spiking one; they train their own
 #: ``amplitude`` and the parameters of their ``base_type``.
 WRAPPER_TYPES = (RegularSpiking, StochasticSpiking, PoissonSpiking)

@@ -25,6 +25,12 @@ A parameter trained as its logarithm :math:`\theta = \log p` stays positive for 
 or ``inc_n = 0`` can stay fixed, but cannot be trained: start from a small positive
 value). ``negative_slope`` may take any real value and is trained as it is.
 
+The time constants among them (``tau_rc``, ``tau_ref``, ``tau_n``; seconds) train
+as :math:`\theta = \log(p) / k`, with :math:`k` the ensemble's ``tau_step_scale``
+(`.TauStepScaleParam`; 1 unless set), so that an optimizer step of size
+:math:`\eta` in :math:`\theta` changes them by a factor of about
+:math:`e^{k \eta}`.
+
 By default one value is shared by all neurons of an ensemble. `.PerNeuron` gives a
 neuron type one value per neuron; trained, each neuron learns its own value.
 """
@@ -34,6 +40,7 @@ import numpy as np
 from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.neuron_types import (
     NEURON_PARAMETERS,
+    TIME_CONSTANTS,
     WRAPPER_TYPES,
     PerNeuron,
     copy_neuron_type,
@@ -48,6 +55,9 @@ TRANSFORMS = {
     "log": (np.log, np.exp),
     "value": (np.asarray, np.asarray),
 }
+
+#: The step scale of neuron time constants unless ``tau_step_scale`` sets one.
+NEURON_TAU_STEP_SCALE = 1.0
 
 
 def scalar_neuron_type(neuron_type):
@@ -206,6 +216,9 @@ class NeuronParameterization(Parameterization):
         The number of neurons.
     selected : tuple of str
         The parameters to train.
+    step_scale : float, optional
+        The ``tau_step_scale`` of the trained time constants (`.TIME_CONSTANTS`);
+        None for `NEURON_TAU_STEP_SCALE`.
 
     Attributes
     ----------
@@ -213,6 +226,11 @@ class NeuronParameterization(Parameterization):
         Names of the parameter signals.
     transforms : dict of str: str
         How each signal holds its parameter: ``"log"`` or ``"value"``.
+    scales : dict of str: float
+        The step scale of each signal: a signal holds ``transform(p) / scale``.
+        The ``step_scale`` for trained time constants, 1 for the others.
+    time_constants : bool
+        Whether a time constant trains (so that ``step_scale`` applies).
     values : dict of str: `~numpy.ndarray`
         The starting value of each signal's parameter, shape ``(n_neurons,)``
         for `.PerNeuron` and ``(1,)`` otherwise.
@@ -221,7 +239,7 @@ class NeuronParameterization(Parameterization):
         `.PerNeuron` base type).
     """
 
-    def __init__(self, neuron_type, n_neurons, selected):
+    def __init__(self, neuron_type, n_neurons, selected, step_scale=None):
         self.neuron_type = neuron_type
         self.n_neurons = n_neurons
         self.base_type = scalar_neuron_type(neuron_type)
@@ -234,6 +252,17 @@ class NeuronParameterization(Parameterization):
             name: available[name] if name in selected else "value"
             for name in self.parameters
         }
+        if step_scale is None:
+            step_scale = NEURON_TAU_STEP_SCALE
+        if not step_scale > 0:
+            raise TrainableParamsError(f"step_scale must be positive, not {step_scale}")
+        # trained time constants (untrained values are held as they are)
+        scaled = [n for n in self.parameters if n in TIME_CONSTANTS and n in selected]
+        self.time_constants = bool(scaled)
+        self.scales = {
+            name: float(step_scale) if name in scaled else 1.0
+            for name in self.parameters
+        }
         self.values = {
             name: _start_values(neuron_type, name, n_neurons)
             for name in self.parameters
@@ -244,7 +273,11 @@ class NeuronParameterization(Parameterization):
     @property
     def signature(self):
         """Hashable description of the structure; equal signatures can be batched."""
-        return type(self.base_type), tuple(self.transforms.items())
+        return (
+            type(self.base_type),
+            tuple(self.transforms.items()),
+            tuple(self.scales.items()),
+        )
 
     @property
     def parts(self):
@@ -264,8 +297,17 @@ class NeuronParameterization(Parameterization):
             `.PerNeuron` and ``(1,)`` otherwise.
         """
         return {
-            name: TRANSFORMS[transform][0](self.values[name])
+            name: TRANSFORMS[transform][0](self.values[name]) / self.scales[name]
             for name, transform in self.transforms.items()
+        }
+
+    def _parameters(self, values):
+        """The parameters (neuron type's units) of trained ``values``, flattened."""
+        return {
+            name: TRANSFORMS[self.transforms[name]][1](
+                self.scales[name] * np.ravel(value)
+            )
+            for name, value in values.items()
         }
 
     def to_neuron_type(self, values):
@@ -283,10 +325,7 @@ class NeuronParameterization(Parameterization):
             A copy of the original neuron type (a `.PerNeuron` for `.PerNeuron`)
             with the given values.
         """
-        learned = {
-            name: TRANSFORMS[self.transforms[name]][1](np.ravel(value))
-            for name, value in values.items()
-        }
+        learned = self._parameters(values)
         if self.per_neuron:
             per_neuron = dict(self.neuron_type.per_neuron_values)
             per_neuron.update(learned)
@@ -304,10 +343,7 @@ class NeuronParameterization(Parameterization):
 
         ``(1,)`` otherwise; in the neuron type's own units (seconds for times).
         """
-        return {
-            name: TRANSFORMS[self.transforms[name]][1](np.ravel(value))
-            for name, value in values.items()
-        }
+        return self._parameters(values)
 
 
 class WrapperParameterization(Parameterization):
@@ -322,6 +358,9 @@ class WrapperParameterization(Parameterization):
         The number of neurons.
     selected : tuple of str
         The parameters to train: ``"amplitude"`` and ``"base_type.<p>"``.
+    step_scale : float, optional
+        The ``tau_step_scale`` of the base type's time constants (see
+        `.NeuronParameterization`).
 
     Attributes
     ----------
@@ -330,9 +369,11 @@ class WrapperParameterization(Parameterization):
         their names here (``""`` and ``"base_type."``).
     parameters : tuple of str
         Names of all the parameter signals.
+    time_constants : bool
+        Whether a time constant of the base type trains.
     """
 
-    def __init__(self, neuron_type, n_neurons, selected):
+    def __init__(self, neuron_type, n_neurons, selected, step_scale=None):
         self.neuron_type = neuron_type
         prefix = "base_type."
         own = NeuronParameterization(
@@ -342,11 +383,13 @@ class WrapperParameterization(Parameterization):
             neuron_type.base_type,
             n_neurons,
             tuple(n[len(prefix) :] for n in selected if n.startswith(prefix)),
+            step_scale,
         )
         self.parts = ((own, ""), (base, prefix))
         self.parameters = tuple(
             prefix + name for part, prefix in self.parts for name in part.parameters
         )
+        self.time_constants = base.time_constants
 
     @property
     def signature(self):
@@ -387,7 +430,7 @@ class WrapperParameterization(Parameterization):
         )
 
 
-def neuron_parameterization(neuron_type, n_neurons, selected):
+def neuron_parameterization(neuron_type, n_neurons, selected, step_scale=None):
     """The parameterization of an ensemble's neuron type.
 
     Parameters
@@ -398,11 +441,14 @@ def neuron_parameterization(neuron_type, n_neurons, selected):
         The ensemble's number of neurons.
     selected : tuple of str
         The names of `trainable_parameters` to train.
+    step_scale : float, optional
+        The ``tau_step_scale`` of the trained time constants; None for
+        `NEURON_TAU_STEP_SCALE`.
 
     Returns
     -------
     `.NeuronParameterization` or `.WrapperParameterization`
     """
     if is_wrapper(neuron_type):
-        return WrapperParameterization(neuron_type, n_neurons, selected)
-    return NeuronParameterization(neuron_type, n_neurons, selected)
+        return WrapperParameterization(neuron_type, n_neurons, selected, step_scale)
+    return NeuronParameterization(neuron_type, n_neurons, selected, step_scale)

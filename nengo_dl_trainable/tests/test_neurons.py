@@ -56,8 +56,11 @@ STOCHASTIC_TYPES = {
 }
 
 
-def neuron_net(neuron_type, trainable=("neuron_type",), seed=0):
-    """Input node -> ensemble with fixed gains and biases; probe the neurons."""
+def neuron_net(neuron_type, trainable=("neuron_type",), seed=0, step_scale=None):
+    """Input node -> ensemble with fixed gains and biases; probe the neurons.
+
+    ``step_scale``: the ensemble's ``tau_step_scale`` (None: not set).
+    """
     rng = np.random.RandomState(seed)
     with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
@@ -73,6 +76,8 @@ def neuron_net(neuron_type, trainable=("neuron_type",), seed=0):
         nengo.Connection(stim, ens, synapse=None)
         if trainable is not None:
             net.config[ens.neurons].trainable_params = set(trainable)
+        if step_scale is not None:
+            net.config[ens].tau_step_scale = step_scale
         probe = nengo.Probe(ens.neurons)
     return net, stim, ens, probe
 
@@ -185,9 +190,11 @@ def get_attribute(neuron_type, path):
     return getattr(neuron_type, name)
 
 
-def shifted(neuron_type, param, delta, neuron=None):
+def shifted(neuron_type, param, delta, neuron=None, step_scale=None):
     """``neuron_type`` with the trained value of ``param`` moved by ``delta``."""
-    parameterization = NeuronParameterization(neuron_type, N_NEURONS, (param,))
+    parameterization = NeuronParameterization(
+        neuron_type, N_NEURONS, (param,), step_scale
+    )
     value = parameterization.initial_values()[param].copy()
     if neuron is None:
         value += delta
@@ -197,34 +204,44 @@ def shifted(neuron_type, param, delta, neuron=None):
 
 
 @pytest.mark.parametrize(
-    "name, param",
+    "name, param, step_scale",
     [
-        ("relu", "amplitude"),
-        ("leaky_relu", "amplitude"),
-        ("leaky_relu", "negative_slope"),
-        ("sigmoid", "tau_ref"),
-        ("tanh", "tau_ref"),
-        ("lifrate", "tau_rc"),
-        ("lifrate", "tau_ref"),
-        ("lifrate_amplitude", "amplitude"),
-        ("softlifrate", "tau_rc"),
-        ("softlifrate", "sigma"),
-        ("adaptive_lifrate", "tau_rc"),
-        ("adaptive_lifrate", "tau_n"),
-        ("adaptive_lifrate", "inc_n"),
-        ("per_neuron_lifrate", "tau_rc"),
-        ("per_neuron_lifrate", "tau_ref"),
-        ("per_neuron_leaky_relu", "negative_slope"),
-        ("per_neuron_tanh", "tau_ref"),
+        ("relu", "amplitude", None),
+        ("leaky_relu", "amplitude", None),
+        ("leaky_relu", "negative_slope", None),
+        ("sigmoid", "tau_ref", None),
+        ("tanh", "tau_ref", None),
+        ("lifrate", "tau_rc", None),
+        ("lifrate", "tau_ref", None),
+        ("lifrate_amplitude", "amplitude", None),
+        ("softlifrate", "tau_rc", None),
+        ("softlifrate", "sigma", None),
+        ("adaptive_lifrate", "tau_rc", None),
+        ("adaptive_lifrate", "tau_n", None),
+        ("adaptive_lifrate", "inc_n", None),
+        ("per_neuron_lifrate", "tau_rc", None),
+        ("per_neuron_lifrate", "tau_ref", None),
+        ("per_neuron_leaky_relu", "negative_slope", None),
+        ("per_neuron_tanh", "tau_ref", None),
+        # theta = log(tau) / tau_step_scale
+        ("lifrate", "tau_rc", 7),
+        ("adaptive_lifrate", "tau_n", 7),
+        ("per_neuron_lifrate", "tau_ref", 7),
+        # the scale leaves parameters that are not time constants alone
+        ("lifrate_amplitude", "amplitude", 7),
     ],
 )
-def test_gradients_match_core_nengo_finite_differences(name, param, rng):
+def test_gradients_match_core_nengo_finite_differences(name, param, step_scale, rng):
     """The gradient NengoDL applies equals core Nengo's finite differences."""
     n_steps, lr = 20, 1e-6
     x = inputs(rng, n_steps)
     neuron_type = NEURON_TYPES[name]()
     per_neuron = isinstance(neuron_type, PerNeuron)
-    net, stim, ens, probe = neuron_net(neuron_type, trainable=(f"neuron_type.{param}",))
+    trainable = (f"neuron_type.{param}",)
+    if param == "amplitude" and step_scale is not None:
+        # the scale must apply to some trained time constant
+        trainable += ("neuron_type.tau_rc",)
+    net, stim, ens, probe = neuron_net(neuron_type, trainable, step_scale=step_scale)
     scale = 1 if name in ("relu", "leaky_relu", "per_neuron_leaky_relu") else 200
     target = rng.uniform(0, scale, size=(n_steps, N_NEURONS))
     with net:
@@ -241,7 +258,9 @@ def test_gradients_match_core_nengo_finite_differences(name, param, rng):
     eps = 1e-6
     for neuron in (2, 5) if per_neuron else (None,):
         losses = [
-            core_rate_loss(shifted(neuron_type, param, sign * eps, neuron), x, target)
+            core_rate_loss(
+                shifted(neuron_type, param, sign * eps, neuron, step_scale), x, target
+            )
             for sign in (1, -1)
         ]
         numeric = (losses[0] - losses[1]) / (2 * eps)
@@ -269,6 +288,33 @@ def test_system_identification(param, true_value, start, rng):
         learned = sim.get_nengo_params(ens)["neuron_type"]
     # tolerance: 1% of the true value
     assert getattr(learned, param) == pytest.approx(true_value, rel=0.01)
+
+
+def test_step_scale_is_adam_at_a_scaled_rate(rng):
+    """Adam at rate lr / 10 with ``tau_step_scale = 10`` takes the path of Adam at
+    lr with the default scale (1), when the time constant trains alone; at lr / 10
+    without the scale it is still far from the true value."""
+    n_steps, batch, true_value = 50, 4, 0.03
+    x = inputs(rng, n_steps, batch=batch)
+    net, stim, _, probe = neuron_net(nengo.LIFRate(tau_rc=true_value), None)
+    y = np.stack([run_core(net, stim, probe, xi) for xi in x])
+
+    paths = {}
+    for lr, step_scale in [(0.1, None), (0.01, 10), (0.01, None)]:
+        net, stim, ens, probe = neuron_net(
+            nengo.LIFRate(tau_rc=0.01), ("neuron_type.tau_rc",), step_scale=step_scale
+        )
+        net.config[ens].trainable_params = set()  # encoders fixed
+        with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
+            sim.compile(optimizer=tf.optimizers.Adam(lr), loss="mse")
+            path = []
+            for _ in range(4):
+                sim.fit({stim: x}, {probe: y}, epochs=25, verbose=0)
+                path.append(sim.get_nengo_params(ens)["neuron_type"].tau_rc)
+        paths[lr, step_scale] = np.array(path)
+    assert paths[0.01, 10] == pytest.approx(paths[0.1, None], rel=1e-4)
+    assert paths[0.01, 10][-1] == pytest.approx(true_value, rel=0.01)
+    assert paths[0.01, None][-1] < 0.9 * true_value
 
 
 def test_tau_rc_trains_while_tau_ref_stays(rng):

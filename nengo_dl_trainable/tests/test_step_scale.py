@@ -1,4 +1,4 @@
-"""``tau_step_scale``: how far one optimizer step moves a synapse time constant."""
+"""``tau_step_scale``: how far one optimizer step moves a time constant."""
 
 import nengo
 import nengo_dl
@@ -8,7 +8,7 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 import nengo_dl_trainable
-from nengo_dl_trainable import DoubleExp, TrainableParamsError
+from nengo_dl_trainable import DoubleExp, PerNeuron, TrainableParamsError
 from nengo_dl_trainable.synapses import TAU_STEP_SCALE
 from nengo_dl_trainable.vector_synapses import VectorLowpass
 
@@ -157,3 +157,145 @@ def test_step_scale_default_passes_over_linear_filters():
         "synapse.num",
         "synapse.tau",
     ]
+
+
+# neuron type, tau_step_scale on the ensemble (None: not set), the expected
+# step scale of each parameter (the time constants take the ensemble's scale)
+NEURON_CASES = {
+    "lifrate default": (
+        lambda: nengo.LIFRate(),
+        None,
+        {"tau_rc": 1, "tau_ref": 1, "amplitude": 1},
+    ),
+    "lifrate 10": (
+        lambda: nengo.LIFRate(),
+        10,
+        {"tau_rc": 10, "tau_ref": 10, "amplitude": 1},
+    ),
+    "adaptive 5": (
+        lambda: nengo.AdaptiveLIFRate(inc_n=0.1),
+        5,
+        {"tau_rc": 5, "tau_ref": 5, "tau_n": 5, "inc_n": 1, "amplitude": 1},
+    ),
+    "regular spiking 10": (
+        lambda: nengo.RegularSpiking(nengo.LIFRate()),
+        10,
+        {
+            "amplitude": 1,
+            "base_type.tau_rc": 10,
+            "base_type.tau_ref": 10,
+            "base_type.amplitude": 1,
+        },
+    ),
+    "per neuron 3": (
+        lambda: PerNeuron(nengo.LIFRate(), tau_rc=np.linspace(0.01, 0.03, 6)),
+        3,
+        {"tau_rc": 3, "tau_ref": 3, "amplitude": 1},
+    ),
+}
+
+
+def test_one_adam_step_moves_neuron_time_constants_by_step_scale(rng):
+    """As for synapses: Adam's first step moves ``log(p)`` by ``scale * lr``, with
+    the ensemble's scale for time constants and 1 for the other parameters."""
+    n_neurons = 6
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=set())
+        stim = nengo.Node(np.zeros(1))
+        ensembles, probes = {}, {}
+        for name, (neuron_type, scale, _) in NEURON_CASES.items():
+            ens = nengo.Ensemble(
+                n_neurons,
+                1,
+                neuron_type=neuron_type(),
+                gain=np.full(n_neurons, 2.0),
+                bias=np.linspace(1.5, 3, n_neurons),  # every neuron active
+                encoders=np.ones((n_neurons, 1)),
+            )
+            nengo.Connection(stim, ens, synapse=None)
+            net.config[ens].trainable_params = {"neuron_type"}
+            if scale is not None:
+                net.config[ens].tau_step_scale = scale
+            ensembles[name] = ens
+            probes[name] = nengo.Probe(ens.neurons)
+    x = rng.uniform(0, 1, size=(2, 10, 1))
+
+    def values(sim):
+        infos = nengo_dl_trainable.parameter_info(sim)
+        return {
+            (name, info.name[len("neuron_type.") :]): info.value
+            for name, ens in ensembles.items()
+            for info in infos
+            if info.obj is ens
+        }
+
+    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        before = values(sim)
+        sim.compile(optimizer=tf.optimizers.Adam(LR), loss="mse")
+        # rates to 0: every parameter has a gradient
+        sim.fit(
+            {stim: x},
+            {probe: np.zeros((2, 10, n_neurons)) for probe in probes.values()},
+            epochs=1,
+            verbose=0,
+        )
+        after = values(sim)
+    expected = {
+        (name, param): scale
+        for name, (_, _, scales) in NEURON_CASES.items()
+        for param, scale in scales.items()
+    }
+    assert sorted(after) == sorted(expected)
+    for key, scale in expected.items():
+        moved = np.abs(np.log(after[key] / before[key]))
+        assert moved == pytest.approx(np.full(moved.shape, scale * LR), rel=1e-3), key
+
+
+def test_step_scale_on_an_ensemble_must_apply():
+    for neuron_type, names in [
+        (nengo.LIFRate(), {"encoders"}),
+        (nengo.LIFRate(), {"neuron_type.amplitude"}),
+        (nengo.RectifiedLinear(), {"neuron_type"}),
+        (nengo.LIFRate(), None),
+    ]:
+        with nengo.Network() as net:
+            nengo_dl_trainable.configure_settings(trainable_params=None)
+            ens = nengo.Ensemble(3, 1, neuron_type=neuron_type)
+            if names is not None:
+                net.config[ens].trainable_params = names
+            net.config[ens].tau_step_scale = 5
+        with pytest.raises(TrainableParamsError, match="none of its neuron type's"):
+            nengo_dl.Simulator(net, progress_bar=False)
+
+
+def test_step_scale_default_reaches_neurons_and_passes_over_others():
+    """``configure_settings(tau_step_scale=...)`` is a default for connections
+    and ensembles; a class default applies to its class only."""
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(
+            trainable_params={"synapse", "neuron_type"}, tau_step_scale=5
+        )
+        relu = nengo.Ensemble(3, 1, neuron_type=nengo.RectifiedLinear())
+        lif = nengo.Ensemble(3, 1, neuron_type=nengo.LIFRate())
+        conn = nengo.Connection(relu, lif, synapse=0.01)
+        with nengo.Network() as sub:
+            nengo_dl_trainable.configure_settings(trainable_params=None)
+            sub.config[nengo.Connection].tau_step_scale = 8
+            inner = nengo.Ensemble(3, 1, neuron_type=nengo.LIFRate())
+            inner_conn = nengo.Connection(lif, inner, synapse=0.01)
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        thetas = {
+            key: sim.model.sig[obj][name].initial_value[0]
+            for key, obj, name in [
+                ("relu", relu.neurons, "neuron_type.amplitude"),
+                ("lif", lif.neurons, "neuron_type.tau_rc"),
+                ("conn", conn, "synapse.tau"),
+                ("inner", inner.neurons, "neuron_type.tau_rc"),
+                ("inner_conn", inner_conn, "synapse.tau"),
+            ]
+        }
+    assert thetas["relu"] == pytest.approx(np.log(1.0))
+    assert thetas["lif"] == pytest.approx(np.log(0.02) / 5)
+    assert thetas["conn"] == pytest.approx(np.log(0.01) / 5)
+    assert thetas["inner"] == pytest.approx(np.log(0.02) / 5)
+    assert thetas["inner_conn"] == pytest.approx(np.log(0.01) / 8)
