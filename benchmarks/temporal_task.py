@@ -21,7 +21,12 @@ reports the mean and standard deviation of test accuracy per variant, writes
 
 Needs the ``benchmarks`` extra and scikit-learn.
 
-Usage: ``python benchmarks/temporal_task.py [--seeds N] [--epochs N]``
+``--neuron-tau-step-scale K`` sets the ensemble's ``tau_step_scale`` (how far a
+step moves ``tau_rc`` and ``tau_ref``; default 1) in the ``neurons`` and
+``heterogeneous`` variants; ``--variants`` runs only some variants.
+
+Usage: ``python benchmarks/temporal_task.py [--seeds N] [--epochs N]
+[--variants V ...] [--neuron-tau-step-scale K]``
 """
 
 import argparse
@@ -53,7 +58,7 @@ def dataset(seed, row_steps):
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
 
-def network(variant, n_neurons, seed):
+def network(variant, n_neurons, seed, neuron_step_scale=None):
     with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, stateful=False)
         net.config[nengo.Connection].trainable_params = {"weights"}
@@ -103,6 +108,8 @@ def network(variant, n_neurons, seed):
             }
         if variant == "heterogeneous":
             net.config[ens.neurons].trainable_params = {"bias", "neuron_type.tau_rc"}
+        if variant in ("neurons", "heterogeneous") and neuron_step_scale is not None:
+            net.config[ens].tau_step_scale = neuron_step_scale
         probe = nengo.Probe(out)
     return net, stim, ens, filtered, probe
 
@@ -116,7 +123,9 @@ def last_step_loss(y_true, y_pred):
 def run(variant, seed, args):
     (x_train, y_train), (x_test, y_test) = dataset(seed, args.row_steps)
     n_steps = x_train.shape[1]
-    net, stim, ens, filtered, probe = network(variant, args.neurons, seed)
+    net, stim, ens, filtered, probe = network(
+        variant, args.neurons, seed, args.neuron_tau_step_scale
+    )
     start = time.perf_counter()
     with nengo_dl.Simulator(
         net, dt=DT, minibatch_size=args.minibatch, progress_bar=False, seed=seed
@@ -161,6 +170,15 @@ def main():
     parser.add_argument("--row-steps", type=int, default=5)
     parser.add_argument("--minibatch", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument(
+        "--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS)
+    )
+    parser.add_argument(
+        "--neuron-tau-step-scale",
+        type=float,
+        default=None,
+        help="tau_step_scale of the ensemble (neurons, heterogeneous variants)",
+    )
     parser.add_argument("--output", default="results/temporal_task.json")
     parser.add_argument(
         "--replot", action="store_true", help="only redraw the plot from --output"
@@ -177,7 +195,7 @@ def main():
         "runs": [],
     }
     for seed in range(args.seeds):
-        for variant in VARIANTS:
+        for variant in args.variants:
             tf.keras.backend.clear_session()
             entry = run(variant, seed, args)
             results["runs"].append(entry)
@@ -195,7 +213,7 @@ def main():
     )
     print(f"{'variant':14s} {'mean':>6s} {'std':>6s} {'min':>6s} {'max':>6s}")
     summary = {}
-    for variant in VARIANTS:
+    for variant in args.variants:
         acc = [r["test_accuracy"] for r in results["runs"] if r["variant"] == variant]
         summary[variant] = {
             "mean": float(np.mean(acc)),
@@ -225,6 +243,8 @@ def plot(results, path):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for variant in VARIANTS[1:]:
         runs = [r for r in results["runs"] if r["variant"] == variant]
+        if not runs:
+            continue
         for ax, key, skip in (
             (axes[0], "synapse_tau", "neurons"),
             (axes[1], "tau_rc", "synapse"),
