@@ -34,6 +34,7 @@ from nengo_dl_trainable.config import (
 )
 from nengo_dl_trainable.gain import GAIN, build_gain
 from nengo_dl_trainable.grouped_parameters import element_rows
+from nengo_dl_trainable.neuron_types import TIME_CONSTANTS
 from nengo_dl_trainable.neurons import (
     has_per_neuron_values,
     invalid_starts,
@@ -46,6 +47,7 @@ from nengo_dl_trainable.parameters import (
     mark_stock_signal,
     network_configs,
     refuse_or_skip,
+    refuse_unused_step_scale,
 )
 
 
@@ -103,16 +105,15 @@ def _neuron_parameterization(model, ens, names, step_scale):
     return parameterization, selected
 
 
-def _check_unused_step_scale(configs, ens, parameterization):
+def _check_unused_step_scale(model, ens, parameterization):
     """A ``tau_step_scale`` set on an ensemble must apply to it."""
-    step_scale, on_object = configs.tau_step_scale(ens)
-    if on_object and (parameterization is None or not parameterization.time_constants):
-        raise TrainableParamsError(
-            f"tau_step_scale={step_scale} is set on this ensemble, but none of its "
-            "neuron type's time constants (tau_rc, tau_ref, tau_n) trains (select "
-            "'neuron_type' in the trainable_params of the ensemble or its neurons, "
-            "or mark the neuron type L(...))",
-            obj=ens,
+    if parameterization is None or not parameterization.time_constants:
+        refuse_unused_step_scale(
+            model,
+            ens,
+            f"its neuron type's time constants ({', '.join(sorted(TIME_CONSTANTS))})",
+            "select 'neuron_type' in the trainable_params of the ensemble or its "
+            "neurons, or mark the neuron type L(...)",
         )
 
 
@@ -169,7 +170,7 @@ def build_ensemble(model, ens):
         configs.selected_attributes(ens.neurons),
         configs.tau_step_scale(ens)[0],
     )
-    _check_unused_step_scale(configs, ens, parameterization)
+    _check_unused_step_scale(model, ens, parameterization)
     first = len(model.operators)
     built = nengo_builder.Builder.build(model, ens)
     _mark_stock_signals(model, configs, ens)

@@ -45,7 +45,7 @@ from nengo_dl_trainable.neuron_types import (
     PerNeuron,
     copy_neuron_type,
 )
-from nengo_dl_trainable.parameterization import Parameterization
+from nengo_dl_trainable.parameterization import Parameterization, positive_step_scale
 
 #: How a wrapper's own parameters are trained.
 _WRAPPER_PARAMETERS = {"amplitude": "log"}
@@ -252,16 +252,12 @@ class NeuronParameterization(Parameterization):
             name: available[name] if name in selected else "value"
             for name in self.parameters
         }
-        if step_scale is None:
-            step_scale = NEURON_TAU_STEP_SCALE
-        if not step_scale > 0:
-            raise TrainableParamsError(f"step_scale must be positive, not {step_scale}")
+        step_scale = positive_step_scale(step_scale, NEURON_TAU_STEP_SCALE)
         # trained time constants (untrained values are held as they are)
         scaled = [n for n in self.parameters if n in TIME_CONSTANTS and n in selected]
         self.time_constants = bool(scaled)
         self.scales = {
-            name: float(step_scale) if name in scaled else 1.0
-            for name in self.parameters
+            name: step_scale if name in scaled else 1.0 for name in self.parameters
         }
         self.values = {
             name: _start_values(neuron_type, name, n_neurons)

@@ -220,6 +220,38 @@ def refuse_or_skip(model, obj, names, name, reason):
     model_record(model).skipped.append(SkippedAttribute(obj, name, reason))
 
 
+def refuse_unused_step_scale(model, obj, time_constants, remedy):
+    """Raise if a ``tau_step_scale`` set on ``obj`` itself has nothing to apply to.
+
+    Called where none of ``obj``'s time constants trains; a value from a class
+    or network default passes over such objects.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model being built.
+    obj : `~nengo.Connection` or `~nengo.Ensemble`
+        The object (named in the error).
+    time_constants : str
+        What the scale would apply to, for the message.
+    remedy : str
+        How to make them train, for the message.
+
+    Raises
+    ------
+    TrainableParamsError
+        If ``tau_step_scale`` is set on ``obj`` itself.
+    """
+    step_scale, on_object = network_configs(model).tau_step_scale(obj)
+    if on_object:
+        raise TrainableParamsError(
+            f"tau_step_scale={step_scale} is set on this "
+            f"{type(obj).__name__.lower()}, but none of {time_constants} trains "
+            f"({remedy})",
+            obj=obj,
+        )
+
+
 #: How many skipped attributes the warning lists (the summary lists them all).
 MAX_LISTED = 20
 

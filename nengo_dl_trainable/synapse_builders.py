@@ -49,6 +49,7 @@ from nengo_dl_trainable.parameters import (
     mark_stock_signal,
     network_configs,
     refuse_or_skip,
+    refuse_unused_step_scale,
 )
 from nengo_dl_trainable.synapses import (
     PASSTHROUGH_TAU,
@@ -148,14 +149,12 @@ def _replace_synapse_operator(model, conn, first, parameterization, selected):
 
 def _check_unused_step_scale(model, conn):
     """A ``tau_step_scale`` set on a connection must apply to it."""
-    step_scale, on_object = network_configs(model).tau_step_scale(conn)
-    if on_object:
-        raise TrainableParamsError(
-            f"tau_step_scale={step_scale} is set on this connection, but none of "
-            "its synapse's time constants trains (select 'synapse' in its "
-            "trainable_params, or mark the synapse L(...))",
-            obj=conn,
-        )
+    refuse_unused_step_scale(
+        model,
+        conn,
+        "its synapse's time constants",
+        "select 'synapse' in its trainable_params, or mark the synapse L(...)",
+    )
 
 
 def build_connection(model, conn):

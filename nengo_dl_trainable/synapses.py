@@ -75,7 +75,7 @@ from nengo.synapses import Alpha, LinearFilter, Lowpass
 
 from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.double_exp import DoubleExp
-from nengo_dl_trainable.parameterization import Parameterization
+from nengo_dl_trainable.parameterization import Parameterization, positive_step_scale
 from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
@@ -284,12 +284,7 @@ class FilterParameterization(Parameterization):
     def __init__(self, synapse, trained=(), step_scale=None):
         self.synapse = synapse
         self.trained = tuple(trained)
-        if step_scale is not None:
-            if not step_scale > 0:
-                raise TrainableParamsError(
-                    f"step_scale must be positive, not {step_scale}"
-                )
-            self.step_scale = float(step_scale)
+        self.step_scale = positive_step_scale(step_scale, self.step_scale)
         self.analog = synapse.analog
         self.method = synapse.method
         if self.analog and self.method == "euler":
