@@ -20,8 +20,17 @@ stays there to the end ("settled"), and a summary per parameterization against
 ``linear``. The per-dimension problem of the grid is left out (with Adam each
 dimension learns independently, like the one-dimensional problems).
 
+``--adam-products`` asks instead which scale suits each Adam rate. Adam's step
+does not depend on the size of the gradient, so with ``tau = exp(S theta)`` at rate
+``lr`` only the product ``lr S`` matters (up to Adam's epsilon). For each product
+given, ``log*1`` runs at that rate; then, for each of the grid's Adam rates and
+each scale ``S = product / lr``, it counts the cells where ``linear`` at that rate
+settles and ``log*S`` settles later or never, and the cells where only ``log*S``
+settles. Last, per cell where ``linear`` settles, the product that settles soonest:
+where even that one is later, no scale can match ``linear`` there.
+
 Usage: ``python benchmarks/step_scale_model.py [--scales 1 20] [--epochs N]
-[--sgd-rate R]``
+[--sgd-rate R] [--adam-products 0.05 0.2 1]``
 """
 
 import argparse
@@ -114,26 +123,85 @@ def settled_epochs(u, problem, optimizers, params, epochs):
     }
 
 
+ADAM_RATES = (0.001, 0.01, 0.05)
+
+
+def label_of(problem):
+    n_filters, start, true = problem
+    return f"{'alpha' if n_filters == 2 else 'lowpass'} {start}->{true}"
+
+
+def compare_adam_products(inputs, products, epochs):
+    """Which ``tau_step_scale`` suits each Adam rate (see the module docstring)."""
+    products = sorted(products)
+    optimizers = [("adam", r) for r in sorted(set(ADAM_RATES) | set(products))]
+    params = parameterizations([1])
+    linear, ours = {}, {}
+    for problem, (name, u) in itertools.product(PROBLEMS, inputs.items()):
+        result = settled_epochs(u, problem, optimizers, params, epochs)
+        for rate in ADAM_RATES:
+            linear[(label_of(problem), name, rate)] = result[("linear", ("adam", rate))]
+        ours[(label_of(problem), name)] = [
+            result[("log*1", ("adam", p))] for p in products
+        ]
+    print(f"Adam, settled within {epochs} epochs: log*S at rate lr against linear")
+    print(f"{'lr':>7s} {'S':>8s}  slower or never / linear settles   only log*S")
+    for rate in ADAM_RATES:
+        settles = [c for c, e in linear.items() if c[2] == rate and e is not None]
+        for i, product in enumerate(products):
+            slower = sum(
+                ours[c[:2]][i] is None or ours[c[:2]][i] > linear[c] for c in settles
+            )
+            only = sum(
+                linear[c] is None and ours[c[:2]][i] is not None
+                for c in linear
+                if c[2] == rate
+            )
+            print(
+                f"{rate:7g} {product / rate:8g}  {slower:3d} / {len(settles):<3d}"
+                f"{'':26s}{only:3d}"
+            )
+    print("cells where linear settles: linear, then the soonest log*S (lr S)")
+    for cell, epoch in linear.items():
+        if epoch is None:
+            continue
+        settled = [(e, p) for e, p in zip(ours[cell[:2]], products, strict=True) if e]
+        best = min(settled, default=None)
+        mark = "" if best and best[0] <= epoch else "  (no product matches)"
+        print(
+            f"{cell[0]:24s} {cell[1]:7s} adam {cell[2]:<6g} {epoch:4d}  "
+            f"{'never' if best is None else f'{best[0]:4d} ({best[1]:g})'}{mark}"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 20])
     parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--sgd-rate", type=float, default=0.1)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--adam-products",
+        type=float,
+        nargs="+",
+        help="Adam rate x scale products to scan, instead of --scales",
+    )
     args = parser.parse_args()
-    params = parameterizations(args.scales)
-    optimizers = [("adam", 0.001), ("adam", 0.01), ("adam", 0.05)]
-    optimizers.append(("sgd", args.sgd_rate))
     inputs = {"step": np.ones(N_STEPS)}
     for seed in range(args.seeds):
         inputs[f"noise{seed}"] = np.random.RandomState(seed).standard_normal(N_STEPS)
+    if args.adam_products:
+        compare_adam_products(inputs, args.adam_products, args.epochs)
+        return
+    params = parameterizations(args.scales)
+    optimizers = [("adam", r) for r in ADAM_RATES]
+    optimizers.append(("sgd", args.sgd_rate))
     table = {}
     print(f"settled epochs (within 1% to the end of {args.epochs}; '-' never)")
     print(f"{'problem':24s} {'input':7s} {'optimizer':11s}", *params)
     for problem, (name, u) in itertools.product(PROBLEMS, inputs.items()):
         result = settled_epochs(u, problem, optimizers, params, args.epochs)
-        n_filters, start, true = problem
-        label = f"{'alpha' if n_filters == 2 else 'lowpass'} {start}->{true}"
+        label = label_of(problem)
         for kind, rate in optimizers:
             row = [result[(p, (kind, rate))] for p in params]
             table[(label, name, kind, rate)] = dict(zip(params, row, strict=True))
