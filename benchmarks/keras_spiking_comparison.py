@@ -32,9 +32,13 @@ Needs the ``benchmarks`` extra (KerasSpiking, matplotlib).
 ``--tau-step-scale K`` trains nengo-dl-trainable's time constants with
 ``tau_step_scale = K`` instead of the package's default.
 
+``--replot A.json B.json ...`` runs nothing: it merges the results of earlier runs
+(the same ``tau_step_scale``, no cell twice), prints their summary and draws the
+plot of them all, to ``--output`` and its ``.png``.
+
 Usage: ``python benchmarks/keras_spiking_comparison.py [--epochs N] [--settle N]
 [--seeds N] [--inputs ...] [--problems ...] [--optimizers ...]
-[--tau-step-scale K]``
+[--tau-step-scale K] [--output PATH] [--replot [JSON ...]]``
 """
 
 import argparse
@@ -210,12 +214,23 @@ def main():
     )
     parser.add_argument("--output", default="results/keras_spiking_comparison.json")
     parser.add_argument(
-        "--replot", action="store_true", help="only redraw the plot from --output"
+        "--replot",
+        nargs="*",
+        metavar="JSON",
+        help="run nothing: merge these results (default: --output), summarize, plot",
     )
     args = parser.parse_args()
-    if args.replot:
+    if args.replot is not None:
+        paths = args.replot or [args.output]
+        try:
+            results = merge([json.loads(Path(p).read_text()) for p in paths])
+        except ValueError as error:
+            parser.error(str(error))
+        print_summary(results)
         output = Path(args.output)
-        plot(json.loads(output.read_text()), output.with_suffix(".png"))
+        if args.replot:
+            output = write(results, output)
+        plot(results, output.with_suffix(".png"))
         return
 
     runners = {"nengo-dl-trainable": run_nengo_dl, "keras-spiking": run_keras_spiking}
@@ -271,6 +286,32 @@ def main():
     plot(results, output.with_suffix(".png"))
 
 
+def merge(results_list):
+    """One result from the results of several runs.
+
+    Each run keeps its own epoch limit (``epoch_limit``); the merged settings'
+    ``epochs`` is the largest. Raises ``ValueError`` for results with different
+    ``tau_step_scale`` or a cell measured twice.
+    """
+    scales = {results["tau_step_scale"] for results in results_list}
+    if len(scales) > 1:
+        raise ValueError(f"results with different tau_step_scale: {sorted(scales)}")
+    runs, seen = [], set()
+    for results in results_list:
+        for run in results["runs"]:
+            key = (run["problem"], run["input"], run["optimizer"], run["package"])
+            if key in seen:
+                raise ValueError(f"cell measured twice: {key}")
+            seen.add(key)
+            runs.append({"epoch_limit": results["settings"]["epochs"], **run})
+    return {
+        "machine": results_list[0]["machine"],
+        "settings": {"epochs": max(r["epoch_limit"] for r in runs)},
+        "tau_step_scale": scales.pop(),
+        "runs": runs,
+    }
+
+
 def cells(results):
     """(problem, input, optimizer) -> package -> run."""
     table = {}
@@ -302,35 +343,56 @@ def print_summary(results):
 
 
 def plot(results, path):
-    """Settled epochs per cell, both packages (cells never settled at the top)."""
+    """Settled epochs per cell, both packages, one panel per problem.
+
+    Within an optimizer, the inputs are side by side (step, noise0, noise1, ...);
+    cells never settled are drawn above the line at the epoch limit.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     table = cells(results)
-    problems = list(dict.fromkeys(key[0] for key in table))
-    optimizers = list(dict.fromkeys(key[2] for key in table))
+    problems = [p for p in PROBLEMS if any(key[0] == p for key in table)]
+    inputs = sorted({key[1] for key in table}, key=lambda name: (name != "step", name))
+    optimizers = [o for o in OPTIMIZERS if any(key[2] == o for key in table)]
     limit = results["settings"]["epochs"]
+    columns = min(3, len(problems))
+    rows = -(-len(problems) // columns)
     fig, axes = plt.subplots(
-        1, len(problems), figsize=(3 * len(problems), 3.5), sharey=True, squeeze=False
+        rows,
+        columns,
+        figsize=(3.6 * columns, 3.2 * rows),
+        sharey=True,
+        squeeze=False,
     )
-    for ax, problem in zip(axes[0], problems, strict=True):
+    width = 0.6 / max(1, len(inputs) - 1)
+    for ax, problem in zip(axes.flat, problems, strict=False):
         for package, marker in (("nengo-dl-trainable", "o"), ("keras-spiking", "x")):
             xs, ys = [], []
-            for (p, _, optimizer), runs in table.items():
-                if p != problem:
+            for (p, name, optimizer), runs in table.items():
+                if p != problem or package not in runs:
                     continue
                 settled = runs[package]["settled"]
-                xs.append(optimizers.index(optimizer))
-                ys.append(limit * 1.2 if settled is None else settled[0])
-            ax.scatter(xs, ys, marker=marker, label=package, alpha=0.7)
+                offset = (inputs.index(name) - (len(inputs) - 1) / 2) * width
+                xs.append(optimizers.index(optimizer) + offset)
+                ys.append(limit * 1.3 if settled is None else settled[0])
+            ax.scatter(xs, ys, marker=marker, label=package, alpha=0.8)
         ax.axhline(limit, color="k", alpha=0.3)
-        ax.set_xticks(range(len(optimizers)), optimizers, rotation=45, fontsize=7)
+        ax.set_xticks(range(len(optimizers)), optimizers, fontsize=7)
         ax.set_yscale("log")
-        ax.set_title(problem, fontsize=8)
-    axes[0][0].set_ylabel("epochs to settle within 1% (above line: never)")
-    axes[0][0].legend(fontsize=7)
+        ax.set_title(problem, fontsize=9)
+    for ax in axes.flat[len(problems) :]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel("epochs to settle within 1%")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(
+        f"inputs left to right: {', '.join(inputs)}; above the line: never "
+        f"(tau_step_scale {results['tau_step_scale']:g})",
+        fontsize=8,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     print(f"plot written to {path}")
