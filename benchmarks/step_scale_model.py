@@ -131,6 +131,19 @@ def label_of(problem):
     return f"{'alpha' if n_filters == 2 else 'lowpass'} {start}->{true}"
 
 
+def against_linear(pairs):
+    """Count ``(linear, other)`` settled epochs (None: never) over some cells.
+
+    Returns the cells where ``linear`` settles, those of them where the other
+    settles later or never, and the cells where only the other settles.
+    """
+    pairs = list(pairs)
+    settles = [(a, b) for a, b in pairs if a is not None]
+    later = sum(b is None or b > a for a, b in settles)
+    only = sum(a is None and b is not None for a, b in pairs)
+    return len(settles), later, only
+
+
 def compare_adam_products(inputs, products, epochs):
     """Which ``tau_step_scale`` suits each Adam rate (see the module docstring)."""
     products = sorted(products)
@@ -147,18 +160,14 @@ def compare_adam_products(inputs, products, epochs):
     print(f"Adam, settled within {epochs} epochs: log*S at rate lr against linear")
     print(f"{'lr':>7s} {'S':>8s}  slower or never / linear settles   only log*S")
     for rate in ADAM_RATES:
-        settles = [c for c, e in linear.items() if c[2] == rate and e is not None]
         for i, product in enumerate(products):
-            slower = sum(
-                ours[c[:2]][i] is None or ours[c[:2]][i] > linear[c] for c in settles
-            )
-            only = sum(
-                linear[c] is None and ours[c[:2]][i] is not None
-                for c in linear
-                if c[2] == rate
+            settles, slower, only = against_linear(
+                (epoch, ours[cell[:2]][i])
+                for cell, epoch in linear.items()
+                if cell[2] == rate
             )
             print(
-                f"{rate:7g} {product / rate:8g}  {slower:3d} / {len(settles):<3d}"
+                f"{rate:7g} {product / rate:8g}  {slower:3d} / {settles:<3d}"
                 f"{'':26s}{only:3d}"
             )
     print("cells where linear settles: linear, then the soonest log*S (lr S)")
@@ -210,11 +219,11 @@ def main():
     for p in params:
         if p == "linear":
             continue
-        ks = [c for c in table.values() if c["linear"] is not None]
-        slower = sum(c[p] is None or c[p] > c["linear"] for c in ks)
-        extra = sum(c["linear"] is None and c[p] is not None for c in table.values())
+        settles, slower, extra = against_linear(
+            (c["linear"], c[p]) for c in table.values()
+        )
         print(
-            f"{p}: of the {len(ks)} cells 'linear' settles in, slower or never in "
+            f"{p}: of the {settles} cells 'linear' settles in, slower or never in "
             f"{slower}; settles in {extra} cells where 'linear' never does "
             f"({len(table)} cells)"
         )
