@@ -127,6 +127,7 @@ ADAM_RATES = (0.001, 0.01, 0.05)
 
 
 def label_of(problem):
+    """The problem's name in the tables, e.g. ``lowpass 0.005->0.1``."""
     n_filters, start, true = problem
     return f"{'alpha' if n_filters == 2 else 'lowpass'} {start}->{true}"
 
