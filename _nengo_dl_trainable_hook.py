@@ -216,6 +216,24 @@ def _nengo_3_filter_steps(build_pre):
     return build_pre_with_nengo_3_steps
 
 
+def _filt_one_dimensional(filt):
+    def filt_as_column(self, x, dt=None, axis=0, y0=0, copy=True, filtfilt=False):
+        import numpy as np  # (numpy is loaded by now; this module must not load it)
+
+        signal = np.asarray(x)
+        if signal.ndim != 1:
+            return filt(self, x, dt=dt, axis=axis, y0=y0, copy=copy, filtfilt=filtfilt)
+        # a column view: with copy=False Nengo filters in place, into x itself
+        column = filt(
+            self, signal[:, None], dt=dt, axis=0, y0=y0, copy=copy, filtfilt=filtfilt
+        )
+        return column[:, 0]
+
+    filt_as_column.wrapped = filt
+    filt_as_column.__doc__ = filt.__doc__
+    return filt_as_column
+
+
 def fix_nengo_dl():
     """Fix NengoDL 3.6.0 where the installed stack breaks it (idempotent).
 
@@ -235,8 +253,14 @@ def fix_nengo_dl():
       `~nengo.LinearFilter` of high order, and by ``nengo_dl.benchmarks.lmu``)
       raised ``AttributeError``; it is given SciPy's own ``scipy.linalg.expm``,
       the function Nengo's copy was taken from.
+    - numpy >= 2.0 refuses to store a step's 1-element output array into one
+      element of an array, which ``Synapse.filt`` of Nengo 4.1 does for a 1-D
+      signal (``nengo.Lowpass(0.1).filt(np.ones(1000))`` raised ``ValueError:
+      setting an array element with a sequence``). ``Synapse.filt`` filters a
+      1-D signal as a column and returns it 1-D, as Nengo 3.2 with numpy 1 does.
     """
     import nengo
+    import nengo.synapses
     import nengo.utils.filter_design
     import numpy as np
     from nengo_dl.process_builders import LinearFilterBuilder
@@ -249,6 +273,10 @@ def fix_nengo_dl():
         import scipy.linalg
 
         nengo.utils.filter_design.expm = scipy.linalg.expm
+
+    filt = nengo.synapses.Synapse.filt
+    if int(np.__version__.split(".")[0]) >= 2 and not hasattr(filt, "wrapped"):
+        nengo.synapses.Synapse.filt = _filt_one_dimensional(filt)
 
 
 class _ActivatingLoader(importlib.abc.Loader):

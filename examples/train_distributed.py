@@ -101,7 +101,7 @@ def main(args):
     with strategy.scope():  # the one change: build the simulator in the scope
         sim = nengo_dl.Simulator(net, minibatch_size=minibatch, progress_bar=False)
     with sim:
-        sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         history = sim.fit(
             {u: step}, {probe: target}, epochs=args.epochs, verbose=0
         ).history["loss"]

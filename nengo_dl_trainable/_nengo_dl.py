@@ -50,7 +50,10 @@ here, each as narrowly as possible:
 ``callbacks.IsolateState``, ``Simulator.save_params``, ``Simulator.load_params``
     Under such a strategy, read and set the simulation state of all replicas
     (`read_saved_state`, `write_saved_state`), where NengoDL would read replica
-    0's share only and give it to every replica.
+    0's share only and give it to every replica. ``save_params`` also writes the
+    record of how this package's parameters are stored, and ``load_params``
+    refuses a file whose record differs from the model's
+    (`nengo_dl_trainable.checkpoint`).
 ``nengo_dl.configure_settings``
     Accept ``trainable_params=...`` and ``tau_step_scale=...`` next to NengoDL's
     own settings.
@@ -80,6 +83,11 @@ from nengo_dl.builder import NengoBuilder
 from nengo_dl.simulator import SimulationData, Simulator
 from nengo_dl.tensor_graph import TensorGraph
 
+from nengo_dl_trainable.checkpoint import (
+    RECORD_KEY,
+    check_parameters_record,
+    parameters_record,
+)
 from nengo_dl_trainable.config import (
     configure_tau_step_scale,
     configure_trainable_params,
@@ -519,12 +527,24 @@ def _save_whole_state(sim, path):
     np.savez_compressed(str(path) + ".npz", *values)
 
 
-def _load_whole_state(sim, path):
-    """`Simulator.load_params` with the state, under a strategy."""
+def _add_record(sim, path):
+    """Add the record of the model's parameters to a saved parameter file."""
+    record = parameters_record(sim.model)
+    if record is None:
+        return
+    filename = str(path) + ".npz"
+    with np.load(filename) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    np.savez_compressed(filename, **arrays, **{RECORD_KEY: np.array(record)})
+
+
+def _load_arrays(sim, path, include_state):
+    """`Simulator.load_params` for a file with a record (and under a strategy)."""
     weights = list(sim.keras_model.weights)
-    n_state = len(sim.tensor_graph.saved_state)
+    n_state = len(sim.tensor_graph.saved_state) if include_state else 0
     with np.load(str(path) + ".npz") as saved:
-        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        names = [name for name in saved.files if name != RECORD_KEY]
+        values = [saved[f"arr_{i}"] for i in range(len(names))]
     if len(values) != len(weights) + n_state:
         raise SimulationError(
             f"Number of saved parameters in {path} ({len(values)}) != number of "
@@ -533,28 +553,64 @@ def _load_whole_state(sim, path):
     tf.keras.backend.batch_set_value(
         list(zip(weights, values[: len(weights)], strict=True))
     )
-    write_saved_state(sim.tensor_graph, values[len(weights) :])
+    if include_state:
+        write_saved_state(sim.tensor_graph, values[len(weights) :])
 
 
-def _params_file(with_whole_state):
-    """Wrap ``save_params``/``load_params``: the whole state under a strategy."""
+def _read_record(path):
+    with np.load(str(path) + ".npz") as saved:
+        return str(saved[RECORD_KEY]) if RECORD_KEY in saved.files else None
 
-    def make_wrapper(original):
-        # same signature as NengoDL's methods
-        def wrapper(self, path, include_state=False, include_non_trainable=None):
-            if (include_state or include_non_trainable) and _replicated(self):
-                with_whole_state(self, path)
-                return None
+
+def _include_state(include_state, include_non_trainable):
+    # NengoDL's own handling of the deprecated name, for calls that bypass it
+    if include_non_trainable is not None:
+        warnings.warn(
+            "include_non_trainable is deprecated, use include_state instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return include_non_trainable
+    return include_state
+
+
+def _save_params(save_params):
+    # same signature as NengoDL's method
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        if (include_state or include_non_trainable) and _replicated(self):
+            _save_whole_state(self, path)
+        else:
             # bound, as NengoDL's require_open decorator expects
-            return original.__get__(self, type(self))(
+            save_params.__get__(self, type(self))(
                 path,
                 include_state=include_state,
                 include_non_trainable=include_non_trainable,
             )
+        _add_record(self, path)
 
-        return wrapper
+    return wrapper
 
-    return make_wrapper
+
+def _load_params(load_params):
+    # same signature as NengoDL's method
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        if self.closed:
+            # NengoDL's require_open raises its own error
+            return load_params.__get__(self, type(self))(path)
+        record = _read_record(path)
+        check_parameters_record(self.model, record, path)
+        if record is None and not (
+            (include_state or include_non_trainable) and _replicated(self)
+        ):
+            return load_params.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        _load_arrays(self, path, _include_state(include_state, include_non_trainable))
+        return None
+
+    return wrapper
 
 
 def apply():
@@ -578,8 +634,8 @@ def apply():
     _wrap(TensorGraph, "build_inputs", _build_inputs)
     _wrap(callbacks.IsolateState, "__init__", _isolate_state_init)
     _wrap(callbacks.IsolateState, "reset", _isolate_state_reset)
-    _wrap(Simulator, "save_params", _params_file(_save_whole_state))
-    _wrap(Simulator, "load_params", _params_file(_load_whole_state))
+    _wrap(Simulator, "save_params", _save_params)
+    _wrap(Simulator, "load_params", _load_params)
     if (nengo_dl_config, "configure_settings") not in _ORIGINALS:
         _ORIGINALS[(nengo_dl_config, "configure_settings")] = (
             nengo_dl_config.configure_settings

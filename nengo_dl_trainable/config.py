@@ -20,9 +20,10 @@ Neurons     ``"bias"``, ``"neuron_type"``, ``"neuron_type.<param>"``
 include it.
 
 A second config parameter, ``tau_step_scale`` on Connections and Ensembles
-(`.TauStepScaleParam`, ``configure_settings(tau_step_scale=...)``), sets how far
-an optimizer step moves a connection's synapse time constants, or an ensemble's
-neuron time constants (``tau_rc``, ``tau_ref``, ``tau_n``). It resolves as
+(`.TauStepScaleParam`, ``configure_settings(tau_step_scale=...)``), multiplies how
+far an optimizer step moves a connection's synapse time constants, or an
+ensemble's neuron time constants (``tau_rc``, ``tau_ref``, ``tau_n``), with the
+same meaning for every kind (1 unless set). It resolves as
 ``trainable_params`` does (a value on the object beats a default; among defaults
 the innermost network wins); set on an object with no time constant that trains,
 it is an error.
@@ -370,17 +371,18 @@ STEP_SCALE_TYPES = (Connection, Ensemble)
 
 
 class TauStepScaleParam(NumberParam):
-    """Config parameter: the step scale of an object's time constants (seconds).
+    """Config parameter: the step scale of an object's time constants (unitless).
 
     On a connection it applies to the synapse's time constants, on an ensemble
     to the neuron type's (``tau_rc``, ``tau_ref``, ``tau_n``; not to
-    ``amplitude`` and the other parameters). A time constant trains as
-    ``theta = log(tau) / tau_step_scale``, so an optimizer step of size ``lr``
-    in ``theta`` changes ``tau`` by a factor of about
-    ``exp(tau_step_scale * lr)``. ``None`` (the default) keeps the package's
-    choice: `.TAU_STEP_SCALE` (20) for a synapse's shared time constants, 1 for
-    per-dimension ones (`.VectorLowpass`, `.VectorAlpha`) and 1 for neuron
-    types (`.NEURON_TAU_STEP_SCALE`).
+    ``amplitude`` and the other parameters), with one meaning for every kind of
+    time constant (shared, per dimension, per neuron, a `.DoubleExp`'s): a time
+    constant trains as ``theta = log(tau) / tau_step_scale``
+    (`.LogEncoding`), so an optimizer step of size ``lr`` in ``theta`` changes
+    ``tau`` by a factor of about ``exp(tau_step_scale * lr)``, at most
+    ``exp(tau_step_scale * lr * n)`` in ``n`` steps. ``None`` (the default)
+    is `.DEFAULT_STEP_SCALE` (1). Parameters saved with `.Simulator.save_params`
+    load only where the same scale applies (see `.check_parameters_record`).
     """
 
     def __init__(self):
@@ -408,12 +410,12 @@ def configure_tau_step_scale(value=None):
     value set on an object (``net.config[conn].tau_step_scale = 5``) beats it,
     and among defaults the innermost network's wins. To set it for one class
     only, set that class's default: ``net.config[nengo.Connection].tau_step_scale
-    = 200`` (after a ``configure_settings`` call has added the parameter).
+    = 10`` (after a ``configure_settings`` call has added the parameter).
 
     Parameters
     ----------
     value : float or None
-        The step scale (positive); ``None`` for the package's choice.
+        The step scale (positive); ``None`` for `.DEFAULT_STEP_SCALE`.
     """
     for obj_type in STEP_SCALE_TYPES:
         _set_class_default(obj_type, STEP_SCALE_NAME, value, TauStepScaleParam)

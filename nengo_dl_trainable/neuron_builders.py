@@ -107,7 +107,7 @@ def _neuron_parameterization(model, ens, names, step_scale):
 
 def _check_unused_step_scale(model, ens, parameterization):
     """A ``tau_step_scale`` set on an ensemble must apply to it."""
-    if parameterization is None or not parameterization.time_constants:
+    if parameterization is None or not parameterization.has_time_constants:
         refuse_unused_step_scale(
             model,
             ens,
@@ -283,9 +283,8 @@ class TrainableParametersMixin:
     def build_pre(self, signals, config):
         super().build_pre(signals, config)
         sizes = [op.J.shape[0] for op in self.ops]
-        transforms = self.ops[0].parameterization.transforms
-        scales = self.ops[0].parameterization.scales
-        for name in (*transforms, *(("alpha",) if "amplitude" in transforms else ())):
+        encodings = self.ops[0].parameterization.encodings
+        for name in (*encodings, *(("alpha",) if "amplitude" in encodings else ())):
             # setting an attribute NengoDL's builder does not use would train
             # nothing, silently: refuse a NengoDL whose builders differ
             if not hasattr(self, name):
@@ -294,15 +293,13 @@ class TrainableParametersMixin:
                     "NengoDL's build_pre; this NengoDL's neuron builders differ from "
                     "those nengo_dl_trainable was written for"
                 )
-        for name, transform in transforms.items():
+        for name, encoding in encodings.items():
             sigs = [op.parameters[name] for op in self.ops]
-            value = parameter_value(signals, signals.combine(sigs))
-            if transform == "log":
-                value = tf.exp(scales[name] * value)
+            value = encoding.decode(parameter_value(signals, signals.combine(sigs)), tf)
             # a shared value (one per op) repeats over the op's neurons
             index = element_rows(sizes, [sig.size for sig in sigs])
             setattr(self, name, tf.gather(value, index)[None, :])
-        if "amplitude" in transforms:
+        if "amplitude" in encodings:
             self.alpha = self.amplitude / signals.dt
 
 

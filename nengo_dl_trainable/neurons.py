@@ -27,9 +27,10 @@ value). ``negative_slope`` may take any real value and is trained as it is.
 
 The time constants among them (``tau_rc``, ``tau_ref``, ``tau_n``; seconds) train
 as :math:`\theta = \log(p) / k`, with :math:`k` the ensemble's ``tau_step_scale``
-(`.TauStepScaleParam`; 1 unless set), so that an optimizer step of size
-:math:`\eta` in :math:`\theta` changes them by a factor of about
-:math:`e^{k \eta}`.
+(`.TauStepScaleParam`; `.DEFAULT_STEP_SCALE` unless set, as for synapses), so
+that an optimizer step of size :math:`\eta` in :math:`\theta` changes them by a
+factor of about :math:`e^{k \eta}`. `nengo_dl_trainable.encoding` says how each is
+stored.
 
 By default one value is shared by all neurons of an ensemble. `.PerNeuron` gives a
 neuron type one value per neuron; trained, each neuron learns its own value.
@@ -38,6 +39,7 @@ neuron type one value per neuron; trained, each neuron learns its own value.
 import numpy as np
 
 from nengo_dl_trainable.config import TrainableParamsError
+from nengo_dl_trainable.encoding import IDENTITY, LogEncoding, positive_step_scale
 from nengo_dl_trainable.neuron_types import (
     NEURON_PARAMETERS,
     TIME_CONSTANTS,
@@ -45,19 +47,10 @@ from nengo_dl_trainable.neuron_types import (
     PerNeuron,
     copy_neuron_type,
 )
-from nengo_dl_trainable.parameterization import Parameterization, positive_step_scale
+from nengo_dl_trainable.parameterization import Parameterization
 
 #: How a wrapper's own parameters are trained.
 _WRAPPER_PARAMETERS = {"amplitude": "log"}
-
-#: Each way a parameter is trained: (to trained value, from trained value).
-TRANSFORMS = {
-    "log": (np.log, np.exp),
-    "value": (np.asarray, np.asarray),
-}
-
-#: The step scale of neuron time constants unless ``tau_step_scale`` sets one.
-NEURON_TAU_STEP_SCALE = 1.0
 
 
 def scalar_neuron_type(neuron_type):
@@ -218,18 +211,18 @@ class NeuronParameterization(Parameterization):
         The parameters to train.
     step_scale : float, optional
         The ``tau_step_scale`` of the trained time constants (`.TIME_CONSTANTS`);
-        None for `NEURON_TAU_STEP_SCALE`.
+        None for `.DEFAULT_STEP_SCALE`.
 
     Attributes
     ----------
     parameters : tuple of str
         Names of the parameter signals.
-    transforms : dict of str: str
-        How each signal holds its parameter: ``"log"`` or ``"value"``.
-    scales : dict of str: float
-        The step scale of each signal: a signal holds ``transform(p) / scale``.
-        The ``step_scale`` for trained time constants, 1 for the others.
-    time_constants : bool
+    encodings : dict of str: object
+        How each signal holds its parameter: a `.LogEncoding` (``step_scale``
+        for trained time constants, 1 for other positive parameters) or
+        `.IDENTITY` (parameters of any sign, and untrained per-neuron values,
+        which may be 0).
+    has_time_constants : bool
         Whether a time constant trains (so that ``step_scale`` applies).
     values : dict of str: `~numpy.ndarray`
         The starting value of each signal's parameter, shape ``(n_neurons,)``
@@ -247,17 +240,18 @@ class NeuronParameterization(Parameterization):
         available = NEURON_PARAMETERS.get(type(self.base_type), _WRAPPER_PARAMETERS)
         names = available if self.per_neuron else selected
         self.parameters = tuple(name for name in available if name in names)
-        # untrained per-neuron values are held as they are (they may be 0)
-        self.transforms = {
-            name: available[name] if name in selected else "value"
-            for name in self.parameters
-        }
-        step_scale = positive_step_scale(step_scale, NEURON_TAU_STEP_SCALE)
+        step_scale = positive_step_scale(step_scale)
         # trained time constants (untrained values are held as they are)
         scaled = [n for n in self.parameters if n in TIME_CONSTANTS and n in selected]
-        self.time_constants = bool(scaled)
-        self.scales = {
-            name: step_scale if name in scaled else 1.0 for name in self.parameters
+        self.has_time_constants = bool(scaled)
+        self.encodings = {
+            name: (
+                IDENTITY
+                # untrained per-neuron values are held as they are (they may be 0)
+                if name not in selected or available[name] == "value"
+                else LogEncoding(step_scale if name in scaled else 1.0)
+            )
+            for name in self.parameters
         }
         self.values = {
             name: _start_values(neuron_type, name, n_neurons)
@@ -269,11 +263,7 @@ class NeuronParameterization(Parameterization):
     @property
     def signature(self):
         """Hashable description of the structure; equal signatures can be batched."""
-        return (
-            type(self.base_type),
-            tuple(self.transforms.items()),
-            tuple(self.scales.items()),
-        )
+        return (type(self.base_type), tuple(self.encodings.items()))
 
     @property
     def parts(self):
@@ -293,16 +283,14 @@ class NeuronParameterization(Parameterization):
             `.PerNeuron` and ``(1,)`` otherwise.
         """
         return {
-            name: TRANSFORMS[transform][0](self.values[name]) / self.scales[name]
-            for name, transform in self.transforms.items()
+            name: encoding.encode(self.values[name])
+            for name, encoding in self.encodings.items()
         }
 
     def _parameters(self, values):
         """The parameters (neuron type's units) of trained ``values``, flattened."""
         return {
-            name: TRANSFORMS[self.transforms[name]][1](
-                self.scales[name] * np.ravel(value)
-            )
+            name: np.asarray(self.encodings[name].decode(np.ravel(value)))
             for name, value in values.items()
         }
 
@@ -365,7 +353,7 @@ class WrapperParameterization(Parameterization):
         their names here (``""`` and ``"base_type."``).
     parameters : tuple of str
         Names of all the parameter signals.
-    time_constants : bool
+    has_time_constants : bool
         Whether a time constant of the base type trains.
     """
 
@@ -385,7 +373,12 @@ class WrapperParameterization(Parameterization):
         self.parameters = tuple(
             prefix + name for part, prefix in self.parts for name in part.parameters
         )
-        self.time_constants = base.time_constants
+        self.has_time_constants = base.has_time_constants
+        self.encodings = {
+            prefix + name: encoding
+            for part, prefix in self.parts
+            for name, encoding in part.encodings.items()
+        }
 
     @property
     def signature(self):
@@ -439,7 +432,7 @@ def neuron_parameterization(neuron_type, n_neurons, selected, step_scale=None):
         The names of `trainable_parameters` to train.
     step_scale : float, optional
         The ``tau_step_scale`` of the trained time constants; None for
-        `NEURON_TAU_STEP_SCALE`.
+        `.DEFAULT_STEP_SCALE`.
 
     Returns
     -------

@@ -30,7 +30,7 @@ class SimTrainableLowpass(Operator):
     """Lowpass filter whose time constant is a signal.
 
     Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
-    ``b = 1 - a`` and ``tau = exp(step_scale theta)`` (`.log_tau`), the
+    ``b = 1 - a`` and ``tau`` decoded from ``theta`` (`.LogEncoding`), the
     zero-order-hold discretization of ``1 / (tau s + 1)`` that Nengo uses. In
     NengoDL, like NengoDL's own builder, a filter with ``tau <= 0.03 dt``
     (`.PASSTHROUGH_TAU`) passes its input through (``a = 0``, ``b = 1``); in core
@@ -43,7 +43,7 @@ class SimTrainableLowpass(Operator):
         The synapse's parameterization (a zero-order-hold lowpass, or vector
         lowpass).
     theta : Signal
-        The trained value of the time constant (`.tau_theta`; ``tau`` in seconds):
+        The stored value of the time constant (`.LogEncoding`; ``tau`` in seconds):
         shape ``(1,)``, or ``(d, 1)`` for one time constant per element of a
         ``d``-dimensional input.
     input : Signal
@@ -76,7 +76,7 @@ class SimTrainableLowpass(Operator):
 
     @property
     def theta(self):
-        """The time constant's parameter signal (``theta``, see `.tau_theta`)."""
+        """The time constant's parameter signal (``theta``, see `.LogEncoding`)."""
         return self.reads[1]
 
     @property

@@ -15,8 +15,6 @@ synapse type), `.NeuronParameterization` (one neuron type),
 
 import abc
 
-from nengo_dl_trainable.config import TrainableParamsError
-
 
 class Parameterization(abc.ABC):
     """Maps the trained values of one object's parameters to the object and back.
@@ -28,9 +26,15 @@ class Parameterization(abc.ABC):
         constructor (``"tau"``, ``"base_type.tau_rc"``, ...): the
         ``trainable_params`` names without their prefix (``"synapse."`` or
         ``"neuron_type."``).
+    encodings : dict of str: object
+        How each parameter signal stores its value (`nengo_dl_trainable.encoding`),
+        or None for values whose storage depends on no setting (a filter's
+        coefficients). Checkpoints record them (`.parameters_record`): values
+        saved under one encoding do not load under another.
     """
 
     parameters = ()
+    encodings = {}
 
     @property
     @abc.abstractmethod
@@ -81,33 +85,3 @@ class Parameterization(abc.ABC):
         object
             A synapse or neuron type that core Nengo (and any backend) runs.
         """
-
-
-def positive_step_scale(step_scale, default):
-    r"""The step scale a parameterization uses: ``step_scale``, or ``default``.
-
-    A time constant :math:`\tau` (seconds) trains as
-    :math:`\theta = \log(\tau) / k` with this step scale :math:`k`.
-
-    Parameters
-    ----------
-    step_scale : float or None
-        The ``tau_step_scale`` that applies, or None for ``default``.
-    default : float
-        The package's step scale for these time constants.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TrainableParamsError
-        If ``step_scale`` is not positive. The config parameter already refuses
-        such values; this guards parameterizations built directly.
-    """
-    if step_scale is None:
-        return float(default)
-    if not step_scale > 0:
-        raise TrainableParamsError(f"step_scale must be positive, not {step_scale}")
-    return float(step_scale)

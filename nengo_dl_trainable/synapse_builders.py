@@ -53,7 +53,6 @@ from nengo_dl_trainable.parameters import (
 )
 from nengo_dl_trainable.synapses import (
     PASSTHROUGH_TAU,
-    log_tau,
     parameterization_for,
 )
 from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
@@ -92,8 +91,14 @@ def _selected_synapse(model, conn, names):
         refuse_or_skip(model, conn, names, name, reason)
     if not selected:
         return None
-    step_scale, on_object = network_configs(model).tau_step_scale(conn)
-    if not parameterization.time_constants and not on_object:
+    step_scale = network_configs(model).tau_step_scale(conn)[0]
+    if not parameterization.has_time_constants:
+        _check_unused_step_scale(
+            model,
+            conn,
+            f"a {type(conn.synapse).__name__} trains its coefficients, not time "
+            "constants",
+        )
         step_scale = None  # a default applies where it can
     try:
         parameterization = parameterization_for(
@@ -147,13 +152,13 @@ def _replace_synapse_operator(model, conn, first, parameterization, selected):
     )
 
 
-def _check_unused_step_scale(model, conn):
+def _check_unused_step_scale(model, conn, why=None):
     """A ``tau_step_scale`` set on a connection must apply to it."""
     refuse_unused_step_scale(
         model,
         conn,
         "its synapse's time constants",
-        "select 'synapse' in its trainable_params, or mark the synapse L(...)",
+        why or "select 'synapse' in its trainable_params, or mark the synapse L(...)",
     )
 
 
@@ -319,7 +324,7 @@ class TrainableLowpassBuilder(OpBuilder):
         self.output_data = signals.combine([op.output for op in self.ops])
 
         theta = read_grouped_parameter(signals, self.ops, lambda op: op.theta)[:, 0]
-        tau = tf.exp(log_tau(theta, self.ops[0].step_scale))
+        tau = self.ops[0].parameterization.encoding.decode(theta, tf)
         # match NengoDL's treatment of very short time constants exactly
         passthrough = tau <= PASSTHROUGH_TAU * signals.dt_val
         # a time constant that underflows to 0 would give the unused branch an

