@@ -49,6 +49,8 @@ from nengo_dl_trainable.markers import L, S, fixed, learned  # noqa: E402
 from nengo_dl_trainable.neuron_types import PerNeuron  # noqa: E402
 from nengo_dl_trainable.report import (  # noqa: E402
     ParameterInfo,
+    RecordParameters,
+    find_parameter,
     parameter_info,
     summary,
 )
@@ -69,12 +71,14 @@ __all__ = [
     "TrainableParamsWarning",
     "DoubleExp",
     "filter_poles",
+    "find_parameter",
     "fixed",
     "L",
     "learned",
     "ParameterInfo",
     "parameter_info",
     "PerNeuron",
+    "RecordParameters",
     "S",
     "summary",
     "VectorAlpha",

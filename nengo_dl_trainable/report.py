@@ -7,6 +7,10 @@ parameters in the neuron type's own units. `summary` prints them together with
 the weights, encoders and biases NengoDL trains, as Keras' ``model.summary()``
 does for layers, and lists what class or network defaults had to skip.
 
+`find_parameter` looks one parameter up by object and name, and
+`RecordParameters` is a Keras callback that records chosen parameters after every
+epoch into the history ``fit`` returns.
+
 `ParameterCheck` is the callback that ``Simulator.fit`` gets for models with
 parameters of this package (see `nengo_dl_trainable._nengo_dl`): it warns as soon
 as an epoch leaves a parameter non-finite, or a lowpass time constant in the
@@ -135,6 +139,91 @@ def parameter_info(sim):
                 )
             )
     return infos
+
+
+def find_parameter(sim, obj, name):
+    """The `ParameterInfo` of one parameter, by its object and name.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator (open, for live values).
+    obj : `~nengo.Connection` or `~nengo.Ensemble`
+        The object the parameter belongs to (an ensemble also for its neuron
+        type's parameters).
+    name : str
+        Its ``trainable_params`` name, e.g. ``"synapse.tau"``.
+
+    Returns
+    -------
+    ParameterInfo
+
+    Raises
+    ------
+    KeyError
+        If the simulator has no such parameter (the message lists the object's
+        parameters, if it has any).
+    """
+    infos = parameter_info(sim)
+    for info in infos:
+        if info.obj is obj and info.name == name:
+            return info
+    names = sorted(info.name for info in infos if info.obj is obj)
+    raise KeyError(
+        f"{obj} has no parameter {name!r} of nengo_dl_trainable in this simulator"
+        + (f"; it has {', '.join(map(repr, names))}" if names else "")
+    )
+
+
+class RecordParameters(tf.keras.callbacks.Callback):
+    """Record chosen parameters after every epoch into the ``fit`` history.
+
+    After each epoch, the current value of each chosen parameter (as
+    `parameter_info` reports it: seconds for time constants) is added to the
+    epoch's logs under its key, so ``sim.fit(..., callbacks=[recorder])``
+    returns it in ``history.history[key]``, one entry per epoch: a float for a
+    single value, an array for per-neuron or per-dimension values. The values
+    are also kept in ``recorder.values[key]``.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator that trains.
+    parameters : dict of str: (object, str)
+        For each key, the object and ``trainable_params`` name of a parameter
+        (see `find_parameter`), e.g. ``{"tau": (conn, "synapse.tau")}``.
+
+    Raises
+    ------
+    KeyError
+        At once, if the simulator has no such parameter.
+    """
+
+    def __init__(self, sim, parameters):
+        super().__init__()
+        self.sim = sim
+        self.parameters = dict(parameters)
+        for obj, name in self.parameters.values():
+            find_parameter(sim, obj, name)  # refuse unknown parameters now
+        self.values = {key: [] for key in self.parameters}
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Read the chosen parameters and add them to the logs.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch that ended (from 0).
+        logs : dict, optional
+            Keras' logs of the epoch, which the history records.
+        """
+        infos = {(id(info.obj), info.name): info for info in parameter_info(self.sim)}
+        for key, (obj, name) in self.parameters.items():
+            value = infos[id(obj), name].value
+            value = float(value[0]) if value.size == 1 else value.copy()
+            self.values[key].append(value)
+            if logs is not None:
+                logs[key] = value
 
 
 def _stock_rows(sim):

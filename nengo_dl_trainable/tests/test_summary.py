@@ -114,3 +114,73 @@ def test_closed_simulator_reports_initial_values():
     with pytest.warns(UserWarning, match="closed"):
         infos = nengo_dl_trainable.parameter_info(sim)
     assert any(p.obj is lowpass and np.isclose(p.value[0], 0.005) for p in infos)
+
+
+@pytest.mark.training
+def test_record_parameters_equals_parameter_info_after_each_epoch(rng):
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        stim = nengo.Node(np.zeros(1))
+        ens = nengo.Ensemble(3, 1, neuron_type=PerNeuron(nengo.LIFRate()))
+        net.config[ens.neurons].trainable_params = {"neuron_type.tau_rc"}
+        conn = nengo.Connection(stim, ens, synapse=0.01)
+        net.config[conn].trainable_params = {"synapse"}
+        probe = nengo.Probe(ens.neurons)
+    x = rng.uniform(-1, 1, (2, 30, 1))
+    y = rng.uniform(0, 50, (2, 30, 3))
+
+    class AfterEachEpoch(tf.keras.callbacks.Callback):
+        """parameter_info as an independent callback, run after the recorder."""
+
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append(
+                {
+                    info.name: info.value.copy()
+                    for info in nengo_dl_trainable.parameter_info(sim)
+                }
+            )
+
+    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        recorder = nengo_dl_trainable.RecordParameters(
+            sim, {"tau": (conn, "synapse.tau"), "tau_rc": (ens, "neuron_type.tau_rc")}
+        )
+        check = AfterEachEpoch()
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
+        history = sim.fit(
+            {stim: x}, {probe: y}, epochs=3, verbose=0, callbacks=[recorder, check]
+        )
+    assert len(history.history["tau"]) == 3
+    for epoch in range(3):
+        tau = history.history["tau"][epoch]
+        assert isinstance(tau, float)
+        assert tau == check.seen[epoch]["synapse.tau"][0]
+        assert np.array_equal(
+            history.history["tau_rc"][epoch], check.seen[epoch]["neuron_type.tau_rc"]
+        )
+        assert history.history["tau_rc"][epoch].shape == (3,)
+    # the values moved from the start (so equality above is not trivial)
+    assert history.history["tau"][0] != history.history["tau"][-1]
+    assert recorder.values["tau"] == history.history["tau"]
+
+
+def test_find_parameter_and_its_errors():
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        a = nengo.Node(np.zeros(1))
+        conn = nengo.Connection(a, nengo.Node(size_in=1), synapse=0.02)
+        net.config[conn].trainable_params = {"synapse"}
+        other = nengo.Connection(a, nengo.Node(size_in=1))
+    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        info = nengo_dl_trainable.find_parameter(sim, conn, "synapse.tau")
+        assert info.obj is conn
+        assert info.value == pytest.approx([0.02])
+        with pytest.raises(KeyError, match="it has 'synapse.tau'"):
+            nengo_dl_trainable.find_parameter(sim, conn, "synapse.tau1")
+        with pytest.raises(KeyError, match="no parameter 'synapse.tau'"):
+            nengo_dl_trainable.find_parameter(sim, other, "synapse.tau")
+        with pytest.raises(KeyError, match="no parameter"):
+            nengo_dl_trainable.RecordParameters(sim, {"x": (other, "synapse.tau")})
