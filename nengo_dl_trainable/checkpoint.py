@@ -8,9 +8,9 @@ another ``tau_step_scale``, so a file saved at one scale and loaded where anothe
 applies would silently give other time constants (a ``Lowpass`` trained to 0.037 s
 came back as 4.7e-15 s at a scale ten times larger).
 
-So `.Simulator.save_params` also writes, beside NengoDL's arrays, one record per
+So ``Simulator.save_params`` also writes, beside NengoDL's arrays, one record per
 parameter of this package (`parameters_record`): its object, its
-``trainable_params`` name and its encoding. `.Simulator.load_params` compares it
+``trainable_params`` name and its encoding. ``Simulator.load_params`` compares it
 with the parameters of the model it loads into (`check_parameters_record`) and
 refuses a file whose parameters are stored otherwise, naming each object and both
 encodings, before anything is set. A file with no record loads as in NengoDL where

@@ -381,7 +381,7 @@ class TauStepScaleParam(NumberParam):
     (`.LogEncoding`), so an optimizer step of size ``lr`` in ``theta`` changes
     ``tau`` by a factor of about ``exp(tau_step_scale * lr)``, at most
     ``exp(tau_step_scale * lr * n)`` in ``n`` steps. ``None`` (the default)
-    is `.DEFAULT_STEP_SCALE` (1). Parameters saved with `.Simulator.save_params`
+    is `.DEFAULT_STEP_SCALE` (1). Parameters saved with ``Simulator.save_params``
     load only where the same scale applies (see `.check_parameters_record`).
     """
 

@@ -70,7 +70,7 @@ def scalar_neuron_type(neuron_type):
 
 
 def is_wrapper(neuron_type):
-    """Whether ``neuron_type`` is one of `WRAPPER_TYPES` (exactly, not a subclass).
+    """Whether ``neuron_type`` is one of `.WRAPPER_TYPES` (exactly, not a subclass).
 
     Parameters
     ----------
@@ -269,7 +269,8 @@ class NeuronParameterization(Parameterization):
     def parts(self):
         """This parameterization, with the prefix of its names.
 
-        As `.WrapperParameterization.parts`, for a neuron type built as one operator.
+        As the ``parts`` of `.WrapperParameterization`, for a neuron type built as one
+        operator.
         """
         return ((self, ""),)
 

@@ -5,7 +5,7 @@ constants or coefficients, a neuron type's ``tau_rc`` ...) and the unconstrained
 values that are trained. The build creates one parameter signal per name in
 ``parameters``, starting at ``initial_values()``; NengoDL holds each as a Keras
 variable; `.summary` shows ``user_values`` of the trained values, and
-`.freeze_params` writes ``to_object`` of them back into the network.
+``Simulator.freeze_params`` writes ``to_object`` of them back into the network.
 
 The implementations are `.FilterParameterization` (and its subclasses, one per
 synapse type), `.NeuronParameterization` (one neuron type),

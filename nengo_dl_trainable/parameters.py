@@ -5,7 +5,7 @@ signals this package adds, what a class or network default named but could not
 train (reported once, `report_skipped`), the network configs the build reads
 (`network_configs`), and whether each stock weight, encoder and bias signal
 trains. The build functions decide all of it, once per object; what NengoDL does
-later (marking signals trainable, `.summary`, `.freeze_params`) reads it.
+later (marking signals trainable, `.summary`, ``Simulator.freeze_params``) reads it.
 """
 
 import warnings

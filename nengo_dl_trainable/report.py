@@ -1,13 +1,13 @@
 """What trains in a simulator, with current values in the units users give them.
 
-`parameter_info` reads every parameter this package added to a simulator's model, at
+`.parameter_info` reads every parameter this package added to a simulator's model, at
 any time (before, during and after training, also with ``inference_only``),
 without freezing anything: time constants in seconds, filter coefficients, neuron
-parameters in the neuron type's own units. `summary` prints them together with
+parameters in the neuron type's own units. `.summary` prints them together with
 the weights, encoders and biases NengoDL trains, as Keras' ``model.summary()``
 does for layers, and lists what class or network defaults had to skip.
 
-`find_parameter` looks one parameter up by object and name, and
+`.find_parameter` looks one parameter up by object and name, and
 `RecordParameters` is a Keras callback that records chosen parameters after every
 epoch into the history ``fit`` returns.
 
@@ -32,7 +32,7 @@ from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
 
 @dataclass(frozen=True)
 class ParameterInfo:
-    """One trainable attribute of one object, as `parameter_info` reports it.
+    """One trainable attribute of one object, as `.parameter_info` reports it.
 
     Attributes
     ----------
@@ -109,7 +109,7 @@ def parameter_info(sim):
 
     Returns
     -------
-    list of ParameterInfo
+    list of `.ParameterInfo`
         One per parameter, in build order. Values are read from the simulator
         now: during training (for example in a Keras callback) they are the
         values learned so far.
@@ -142,7 +142,7 @@ def parameter_info(sim):
 
 
 def find_parameter(sim, obj, name):
-    """The `ParameterInfo` of one parameter, by its object and name.
+    """The `.ParameterInfo` of one parameter, by its object and name.
 
     Parameters
     ----------
@@ -156,7 +156,7 @@ def find_parameter(sim, obj, name):
 
     Returns
     -------
-    ParameterInfo
+    `.ParameterInfo`
 
     Raises
     ------
@@ -179,7 +179,7 @@ class RecordParameters(tf.keras.callbacks.Callback):
     """Record chosen parameters after every epoch into the ``fit`` history.
 
     After each epoch, the current value of each chosen parameter (as
-    `parameter_info` reports it: seconds for time constants) is added to the
+    `.parameter_info` reports it: seconds for time constants) is added to the
     epoch's logs under its key, so ``sim.fit(..., callbacks=[recorder])``
     returns it in ``history.history[key]``, one entry per epoch: a float for a
     single value, an array for per-neuron or per-dimension values. The values
@@ -191,7 +191,7 @@ class RecordParameters(tf.keras.callbacks.Callback):
         The simulator that trains.
     parameters : dict of str: (object, str)
         For each key, the object and ``trainable_params`` name of a parameter
-        (see `find_parameter`), e.g. ``{"tau": (conn, "synapse.tau")}``.
+        (see `.find_parameter`), e.g. ``{"tau": (conn, "synapse.tau")}``.
 
     Raises
     ------
@@ -307,7 +307,7 @@ def check_values(infos):
     Parameters
     ----------
     infos : list of ParameterInfo
-        From `parameter_info`.
+        From `.parameter_info`.
 
     Returns
     -------
@@ -336,7 +336,7 @@ def passthrough_taus(sim, infos):
     sim : `nengo_dl.Simulator`
         The simulator (for ``dt``).
     infos : list of ParameterInfo
-        From `parameter_info`.
+        From `.parameter_info`.
 
     Returns
     -------

@@ -50,8 +50,8 @@ echo "== ruff format --check / ruff check"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 
-echo "== documentation (sphinx-build -W)"
-.venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+echo "== documentation (sphinx-build -n -W: every reference resolves)"
+.venv/bin/python -m sphinx -n -W --keep-going -q -b html docs docs/_build/html
 
 gates .venv
 our_tests .venv
