@@ -8,6 +8,7 @@
 # PYTHON: the interpreter (default python3), a command or a path; a pyenv shim that
 #   needs PYENV_VERSION is resolved to the installed version's binary.
 # VENV: the environment's directory (default .venv).
+# SOURCE: what to install (default ``.``, this checkout), e.g. a built wheel.
 #
 # Why not a plain `pip install .`: NengoDL 3.6.0 is published only as a source
 # distribution whose build pins setuptools<64, which fails on Python >= 3.12
@@ -45,9 +46,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$(resolve_python "$PYTHON")" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23.2" "setuptools>=64,<71" wheel
-TARGET="."
+SOURCE=${SOURCE:-.}
+TARGET="$SOURCE"
 if [ -n "$EXTRAS" ]; then
-    TARGET=".[$EXTRAS]"
+    TARGET="$SOURCE[$EXTRAS]"
 fi
 if [ "${EDITABLE:-0}" = "1" ]; then
     "$VENV/bin/python" -m pip install --quiet --no-build-isolation -e "$TARGET"

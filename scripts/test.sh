@@ -9,6 +9,8 @@
 # current (Python 3.12, TensorFlow 2.21 + tf-keras, Nengo 4.1, numpy 2; in
 #   .venv-current): the upstream NengoDL suite, Nengo's core tests through
 #   NengoDL, and this package's tests, as on the pinned stack.
+# the wheel (Python 3.12, in .venv-wheel): built, installed into a fresh
+#   environment, and NengoDL issue #60's lines run with a plain ``import nengo_dl``.
 # current on Python 3.13 (in .venv-current-3.13): this package's tests.
 #
 # This package's tests include the examples and doctests everywhere.
@@ -61,6 +63,15 @@ VENV=.venv-current PYTHON=$CURRENT_PYTHON EDITABLE=1 \
     bash scripts/install.sh tests,keras-spiking
 gates .venv-current
 our_tests .venv-current
+
+echo "== the built wheel, installed (not editable) in a fresh environment ($CURRENT_PYTHON)"
+rm -rf dist .venv-wheel
+.venv-current/bin/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+VENV=.venv-wheel PYTHON=$CURRENT_PYTHON SOURCE="$(ls dist/nengo_dl_trainable-*.whl)" \
+    bash scripts/install.sh
+# isolated (-I) and from outside the checkout: only the wheel provides the package
+(cd "$(mktemp -d)" && "$OLDPWD/.venv-wheel/bin/python" -I "$OLDPWD/scripts/wheel_check.py") \
+    2> >(without_absl_lines)
 
 echo "== current stack: install ($NEWEST_PYTHON)"
 VENV=.venv-current-3.13 PYTHON=$NEWEST_PYTHON EDITABLE=1 \
