@@ -20,7 +20,7 @@ so the converted network reproduces the Keras model's output (to float32
 rounding, when the simulator's ``dt`` equals the layers' ``dt``).
 
 It is registered when this package is imported and ``keras_spiking`` is installed
-(``pip install nengo-dl-trainable[keras-spiking]``).
+(the ``keras-spiking`` extra: ``bash scripts/install.sh keras-spiking``).
 """
 
 import importlib.util
