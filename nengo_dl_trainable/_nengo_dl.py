@@ -118,6 +118,77 @@ def check_nengo_dl_version(version=None):
         )
 
 
+#: Every NengoDL function wrapped here, with the signature its wrap is written
+#: for. `check_signatures` compares them with the installed NengoDL before
+#: anything is wrapped: a second guard, beside the version check, against a
+#: NengoDL whose functions differ from those the wraps call and imitate.
+WRAPPED_SIGNATURES = {
+    (NengoBuilder, "build"): "(cls, model, obj, *args, **kwargs)",
+    (graph_optimizer, "transitive_planner"): "(op_list)",
+    (
+        Simulator,
+        "fit",
+    ): "(self, x=None, y=None, n_steps=None, stateful=False, **kwargs)",
+    (TensorGraph, "mark_signals"): "(self)",
+    (
+        TensorGraph,
+        "call",
+    ): "(self, inputs, training=None, progress=None, stateful=False)",
+    (Simulator, "get_nengo_params"): "(self, nengo_objs, as_dict=False)",
+    (SimulationData, "__getitem__"): "(self, obj)",
+    (Simulator, "__init__"): (
+        "(self, network, dt=0.001, seed=None, model=None, device=None, "
+        "unroll_simulation=1, minibatch_size=None, progress_bar=True)"
+    ),
+    (TensorGraph, "__init__"): (
+        "(self, model, dt, unroll_simulation, minibatch_size, device, progress, seed)"
+    ),
+    (TensorGraph, "build_inputs"): "(self)",
+    (callbacks.IsolateState, "__init__"): "(self, sim)",
+    (callbacks.IsolateState, "reset"): "(self)",
+    (Simulator, "save_params"): (
+        "(self, path, include_state=False, include_non_trainable=None)"
+    ),
+    (Simulator, "load_params"): (
+        "(self, path, include_state=False, include_non_trainable=None)"
+    ),
+    (nengo_dl_config, "configure_settings"): "(**kwargs)",
+}
+
+
+def _signature(function):
+    # a classmethod (NengoBuilder.build) as its function; decorators that
+    # set __wrapped__ (NengoDL's require_open) are looked through
+    return str(inspect.signature(getattr(function, "__func__", function)))
+
+
+def _unwrapped(owner, name):
+    # as stored (a classmethod stays one), before or after apply()
+    return _ORIGINALS.get((owner, name)) or inspect.getattr_static(owner, name)
+
+
+def check_signatures():
+    """Raise ImportError if a wrapped NengoDL function's signature differs.
+
+    Compares the signature of every (unwrapped) NengoDL function in
+    `WRAPPED_SIGNATURES` with the one listed there.
+    """
+    differ = [
+        f"  {getattr(owner, '__name__', owner)}.{name}{_signature(found)}, "
+        f"expected {expected}"
+        for (owner, name), expected in WRAPPED_SIGNATURES.items()
+        if _signature(found := _unwrapped(owner, name)) != expected
+    ]
+    if differ:
+        raise ImportError(
+            "nengo_dl_trainable wraps NengoDL functions whose signatures differ "
+            "from those it was written for:\n"
+            + "\n".join(differ)
+            + "\nSet NENGO_DL_TRAINABLE_DISABLE=1 to run NengoDL without the "
+            "extension."
+        )
+
+
 def _wrap(owner, name, make_wrapper):
     key = (owner, name)
     if key not in _ORIGINALS:
@@ -616,6 +687,7 @@ def _load_params(load_params):
 def apply():
     """Apply every wrap (once; later calls do nothing)."""
     check_nengo_dl_version()
+    check_signatures()
     if (NengoBuilder, "build") not in _ORIGINALS:
         # a classmethod: wrap the function, re-bind as classmethod
         build = NengoBuilder.__dict__["build"]
