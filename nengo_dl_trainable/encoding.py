@@ -93,7 +93,17 @@ class _Encoding:
         return f"{type(self).__name__}({fields})"
 
 
-class LogEncoding(_Encoding):
+class _ScaledEncoding(_Encoding):
+    """An encoding whose step is scaled by a ``tau_step_scale``."""
+
+    def __init__(self, step_scale=None):
+        self.step_scale = positive_step_scale(step_scale)
+
+    def _fields(self):
+        return {"step_scale": self.step_scale}
+
+
+class LogEncoding(_ScaledEncoding):
     r"""A positive parameter :math:`p` stored as :math:`\theta = \log(p) / k`.
 
     Parameters
@@ -107,12 +117,6 @@ class LogEncoding(_Encoding):
     step_scale : float
         :math:`k`.
     """
-
-    def __init__(self, step_scale=None):
-        self.step_scale = positive_step_scale(step_scale)
-
-    def _fields(self):
-        return {"step_scale": self.step_scale}
 
     def encode(self, value):
         r""":math:`\theta = \log(p) / k` of positive values (NumPy, float64).
@@ -176,7 +180,7 @@ class LogEncoding(_Encoding):
         return ops.exp(-self.step_scale * theta)
 
 
-class SpreadEncoding(_Encoding):
+class SpreadEncoding(_ScaledEncoding):
     r"""A ratio :math:`q \in (-1, 1)` stored as :math:`\operatorname{artanh}(q) / s`.
 
     With :math:`s = k \cdot` `SPREAD_STEP_FRACTION` for a ``tau_step_scale`` of
@@ -193,12 +197,6 @@ class SpreadEncoding(_Encoding):
     step_scale : float
         :math:`k`.
     """
-
-    def __init__(self, step_scale=None):
-        self.step_scale = positive_step_scale(step_scale)
-
-    def _fields(self):
-        return {"step_scale": self.step_scale}
 
     @property
     def spread_scale(self):
