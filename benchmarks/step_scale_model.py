@@ -7,13 +7,14 @@ with the true time constant (forward-mode, alongside the filter), and Adam
 (``tf.optimizers.Adam``'s defaults) or SGD, for every cell of issue 16's grid at
 once. One 1000-step example per epoch, as in ``keras_spiking_comparison.py``,
 whose first cell it reproduces (KerasSpiking at Adam 0.01: first within 1% at epoch
-43, settled at 84; this package: 25 and 97).
+43, settled at 84; this package at ``tau_step_scale = 20``: 25 and 97).
 
 Parameterizations of ``tau`` (seconds) by the trained value ``theta``:
 
 - ``linear``: ``tau = max(theta, 1e-8)`` (KerasSpiking's ``Lowpass``);
-- ``log*S``: ``tau = exp(S theta)`` (this package: ``S = 20`` for shared synaptic
-  time constants, ``S = 1`` before issue 16 and for per-dimension ones).
+- ``log*S``: ``tau = exp(S theta)`` (this package with ``tau_step_scale = S``:
+  the default is ``S = 1``; it was 20 for shared synaptic time constants from
+  issue 16 to issue 27).
 
 Reported per cell: epochs until the time constant is within 1% of the true one and
 stays there to the end ("settled"), and a summary per parameterization against
