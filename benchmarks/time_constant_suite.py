@@ -273,17 +273,23 @@ def table(runs):
     verdicts = {}
     for row in rows:
         higher = row.split()[0] in HIGHER_IS_BETTER
-        fixed = [
-            r["score"] for r in runs if r["row"] == row and r["variant"] == "fixed"
-        ]
+        fixed_by_seed = {
+            r["seed"]: r["score"]
+            for r in runs
+            if r["row"] == row and r["variant"] == "fixed"
+        }
         for variant in variants:
             here = [r for r in runs if r["row"] == row and r["variant"] == variant]
             if not here:
                 continue
             scores = np.array([r["score"] for r in here])
             values = np.mean([r["values"] for r in here], axis=0)
+            # against fixed on the same seeds (same data split, initial weights)
+            fixed = [
+                fixed_by_seed[r["seed"]] for r in here if r["seed"] in fixed_by_seed
+            ]
             diff = ""
-            if variant != "fixed" and fixed:
+            if variant != "fixed" and len(fixed) == len(here):
                 gain = np.mean(scores) - np.mean(fixed)
                 gain = gain if higher else -gain
                 spread = max(np.std(scores), np.std(fixed))
@@ -300,9 +306,10 @@ def table(runs):
                 f"{len(scores):2d} {diff:>15s}  " + " ".join(f"{v:.4g}" for v in values)
             )
     print(
-        "\n'vs fixed': learned minus fixed (accuracy), or fixed minus learned (loss): "
-        "positive is a gain; better/WORSE where it exceeds the larger standard "
-        "deviation over seeds of the two, else same."
+        "\n'vs fixed': learned minus fixed (accuracy), or fixed minus learned (loss), "
+        "means over the same seeds: positive is a gain; better/WORSE where it "
+        "exceeds the larger standard deviation over those seeds of the two, else "
+        "same."
     )
     for variant, counts in verdicts.items():
         print(
