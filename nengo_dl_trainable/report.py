@@ -341,10 +341,17 @@ def passthrough_taus(sim, infos):
     Returns
     -------
     list of (ParameterInfo, str)
-        Each trainable ``synapse.tau`` with an element at or below
+        Each trainable time constant of a zero-order-hold lowpass (see
+        `.FilterParameterization.zoh_lowpass`) with an element at or below
         ``PASSTHROUGH_TAU * dt``, with a message.
     """
     limit = PASSTHROUGH_TAU * sim.dt
+    # only zero-order-hold lowpass filters pass their input through
+    lowpass = {
+        (id(p.obj), p.name)
+        for p in model_parameters(sim.model)
+        if getattr(p.parameterization, "zoh_lowpass", False)
+    }
     return [
         (
             info,
@@ -354,7 +361,9 @@ def passthrough_taus(sim, infos):
             "not recover (try a lower learning rate, or start from a larger tau)",
         )
         for info in infos
-        if info.trains and info.name == "synapse.tau" and np.any(info.value <= limit)
+        if info.trains
+        and (id(info.obj), info.name) in lowpass
+        and np.any(info.value <= limit)
     ]
 
 

@@ -19,7 +19,6 @@ from nengo import Connection
 from nengo import builder as nengo_builder
 from nengo.builder import Signal
 from nengo.builder.processes import SimProcess, build_process
-from nengo.synapses import Lowpass
 from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
 
@@ -55,7 +54,7 @@ from nengo_dl_trainable.synapses import (
     PASSTHROUGH_TAU,
     parameterization_for,
 )
-from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
+from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 
 def _check_connection_names(conn, names):
@@ -215,10 +214,7 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
     `.SimTrainableLowpass` or `.SimTrainableLinearFilter`
         The first for zero-order-hold lowpass filters (NengoDL's fastest step).
     """
-    synapse = parameterization.synapse
-    if (type(synapse) is Lowpass and synapse.method == "zoh") or type(
-        synapse
-    ) is VectorLowpass:
+    if parameterization.zoh_lowpass:
         return SimTrainableLowpass(
             parameterization, parameters["tau"], input, output, tag=tag
         )

@@ -77,7 +77,7 @@ from nengo_dl_trainable.encoding import (
     positive_step_scale,
 )
 from nengo_dl_trainable.parameterization import Parameterization
-from nengo_dl_trainable.vector_synapses import VectorSynapse
+from nengo_dl_trainable.vector_synapses import VectorLowpass, VectorSynapse
 
 #: Generalized bilinear transform weights of the supported implicit methods.
 GBT_ALPHA = {"bilinear": 0.5, "backward_diff": 1.0}
@@ -244,6 +244,17 @@ class FilterParameterization(Parameterization):
                 f"cannot train {synapse}: discretization method {self.method!r} is "
                 "not supported; use 'zoh', 'bilinear' or 'backward_diff'"
             )
+
+    @property
+    def zoh_lowpass(self):
+        """Whether the filter is a zero-order-hold lowpass, shared or per dimension.
+
+        Such a filter runs as NengoDL's own lowpass step does, and like it passes
+        its input through where ``tau <= PASSTHROUGH_TAU * dt``; every other
+        filter runs as a general linear filter, without that case.
+        """
+        s = self.synapse
+        return (type(s) is Lowpass and s.method == "zoh") or type(s) is VectorLowpass
 
     @property
     @abc.abstractmethod

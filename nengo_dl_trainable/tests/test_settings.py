@@ -395,3 +395,27 @@ def test_core_suite_loader_selects_parameters():
         (ens, "neuron_type.tau_ref"),
         (ens, "neuron_type.amplitude"),
     }
+
+
+@pytest.mark.parametrize(
+    "synapse", [nengo.Alpha(0.001), nengo.Lowpass(0.001, method="bilinear")]
+)
+def test_passthrough_warning_only_for_zoh_lowpass(Simulator, synapse):
+    """Other filters have no passthrough case, so no such warning (issue 29)."""
+    with nengo.Network() as net:
+        nengo_dl.configure_settings(trainable_params=None, stateful=False)
+        inp = nengo.Node([1])
+        out = nengo.Node(size_in=1)
+        conn = nengo.Connection(inp, out, synapse=synapse)
+        probe = nengo.Probe(out)
+    net.config[conn].trainable_params = {"synapse"}
+    with Simulator(net) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(1.0), loss="mse")
+        x = np.ones((1, 20, 1))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sim.fit({inp: x}, {probe: x}, epochs=12, verbose=0)
+        (tau,) = [p.value for p in nengo_dl_trainable.parameter_info(sim)]
+    # driven below the limit, as the lowpass of test_passthrough_tau_warns
+    assert tau[0] <= 0.03 * 0.001
+    assert not [w for w in caught if "passes its input through" in str(w.message)]
