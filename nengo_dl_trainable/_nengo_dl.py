@@ -591,22 +591,18 @@ def _isolate_state_reset(reset):
     return wrapper
 
 
-def _save_whole_state(sim, path):
-    """`Simulator.save_params` with the state, under a strategy (the same file)."""
+def _write_params_file(sim, path, include_state, record):
+    """`Simulator.save_params` in one write: with the record, and under a strategy.
+
+    The file holds NengoDL's arrays (``arr_<i>``: the weights, then the state of
+    all replicas where ``include_state``) and, where ``record`` is given, the
+    record (`nengo_dl_trainable.checkpoint`).
+    """
     values = tf.keras.backend.batch_get_value(list(sim.keras_model.weights))
-    values += read_saved_state(sim.tensor_graph)
-    np.savez_compressed(str(path) + ".npz", *values)
-
-
-def _add_record(sim, path):
-    """Add the record of the model's parameters to a saved parameter file."""
-    record = parameters_record(sim.model)
-    if record is None:
-        return
-    filename = str(path) + ".npz"
-    with np.load(filename) as saved:
-        arrays = {name: saved[name] for name in saved.files}
-    np.savez_compressed(filename, **arrays, **{RECORD_KEY: np.array(record)})
+    if include_state:
+        values += read_saved_state(sim.tensor_graph)
+    extra = {} if record is None else {RECORD_KEY: np.array(record)}
+    np.savez_compressed(str(path) + ".npz", *values, **extra)
 
 
 def _load_arrays(sim, path, include_state):
@@ -648,16 +644,20 @@ def _include_state(include_state, include_non_trainable):
 def _save_params(save_params):
     # same signature as NengoDL's method
     def wrapper(self, path, include_state=False, include_non_trainable=None):
-        if (include_state or include_non_trainable) and _replicated(self):
-            _save_whole_state(self, path)
-        else:
+        record = None if self.closed else parameters_record(self.model)
+        if record is None and not (
+            (include_state or include_non_trainable) and _replicated(self)
+        ):
             # bound, as NengoDL's require_open decorator expects
-            save_params.__get__(self, type(self))(
+            return save_params.__get__(self, type(self))(
                 path,
                 include_state=include_state,
                 include_non_trainable=include_non_trainable,
             )
-        _add_record(self, path)
+        _write_params_file(
+            self, path, _include_state(include_state, include_non_trainable), record
+        )
+        return None
 
     return wrapper
 
@@ -667,7 +667,11 @@ def _load_params(load_params):
     def wrapper(self, path, include_state=False, include_non_trainable=None):
         if self.closed:
             # NengoDL's require_open raises its own error
-            return load_params.__get__(self, type(self))(path)
+            return load_params.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
         record = _read_record(path)
         check_parameters_record(self.model, record, path)
         if record is None and not (

@@ -43,7 +43,8 @@ def _entries(model):
 
 
 def _describe(encoding):
-    # e.g. "LogEncoding(1.0)"; None where the storage depends on no setting
+    # e.g. "LogEncoding(step_scale=1.0)"; None where the storage depends on no
+    # setting
     return None if encoding is None else repr(encoding)
 
 
