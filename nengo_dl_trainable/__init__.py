@@ -16,6 +16,11 @@ freezing (``freeze_params``) work unchanged; frozen networks run in core Nengo.
 `summary` (and `parameter_info`) show what trains and its current values.
 """
 
+# the package imports NengoDL (under the hook's fixes) before its own modules
+# ruff: noqa: E402
+
+import sys
+
 import _nengo_dl_trainable_hook
 
 # NengoDL needs Keras 2 (selected, on the current stack) when it is first imported,
@@ -24,43 +29,47 @@ with _nengo_dl_trainable_hook.keras_2_for_nengo_dl():
     import nengo_dl  # noqa: F401
 _nengo_dl_trainable_hook.fix_nengo_dl()
 
-from nengo_dl_trainable import _nengo_dl  # noqa: E402
-from nengo_dl_trainable.version import version as __version__  # noqa: E402
+from nengo_dl_trainable import _nengo_dl
+from nengo_dl_trainable.version import version as __version__
 
 _nengo_dl.check_nengo_dl_version()
 
 # pylint: disable=wrong-import-position
-from nengo_dl_trainable import (  # noqa: E402
+from nengo_dl_trainable import (
+    checkpoint,  # noqa: F401  (registers save_params' record)
     converter,
     markers,
     neuron_builders,
     synapse_builders,
 )
-from nengo_dl_trainable._nengo_dl import configure_settings  # noqa: E402
-from nengo_dl_trainable.config import (  # noqa: E402
-    STOCK,
-    TrainableParamsError,
-    TrainableParamsParam,
-    TrainableParamsWarning,
-)
-from nengo_dl_trainable.double_exp import DoubleExp  # noqa: E402
-from nengo_dl_trainable.freeze import filter_poles, time_constants  # noqa: E402
-from nengo_dl_trainable.markers import L, S, fixed, learned  # noqa: E402
-from nengo_dl_trainable.neuron_types import PerNeuron  # noqa: E402
-from nengo_dl_trainable.report import (  # noqa: E402
+from nengo_dl_trainable._nengo_dl import configure_settings
+from nengo_dl_trainable.double_exp import DoubleExp
+from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.freeze import filter_poles, time_constants
+from nengo_dl_trainable.markers import L, S, fixed, learned
+from nengo_dl_trainable.names import STOCK
+from nengo_dl_trainable.neuron_types import PerNeuron
+from nengo_dl_trainable.report import (
     ParameterInfo,
     RecordParameters,
     find_parameter,
     parameter_info,
     summary,
 )
-from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass  # noqa: E402
+from nengo_dl_trainable.settings import TrainableParamsParam
+from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass
 
 markers.install()
 synapse_builders.register_build_function()
 neuron_builders.register_build_function()
 converter.register_converter()
 _nengo_dl.apply()
+
+# this package is also nengo_dl.trainable_params, and the inline markers are
+# importable as NengoDL issue #60 writes them: from nengo_dl import L, S
+nengo_dl.trainable_params = sys.modules[__name__]
+nengo_dl.L, nengo_dl.S = L, S
+sys.modules.setdefault("nengo_dl.trainable_params", sys.modules[__name__])
 
 __all__ = [
     "__version__",

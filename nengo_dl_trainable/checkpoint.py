@@ -22,10 +22,10 @@ import json
 
 from nengo.exceptions import SimulationError
 
+from nengo_dl_trainable._nengo_dl import RECORD_KEY, provide
 from nengo_dl_trainable.parameters import model_parameters
 
-#: The name of the record in a parameter file (NengoDL's arrays are ``arr_<i>``).
-RECORD_KEY = "nengo_dl_trainable_parameters"
+__all__ = ["RECORD_KEY", "check_parameters_record", "parameters_record"]
 
 #: How many differences an error lists.
 MAX_LISTED = 10
@@ -48,6 +48,7 @@ def _describe(encoding):
     return None if encoding is None else repr(encoding)
 
 
+@provide("checkpoint_record")
 def parameters_record(model):
     """The record of a model's parameters, as written into a parameter file.
 
@@ -67,6 +68,7 @@ def parameters_record(model):
     return json.dumps({"format": 1, "parameters": entries}) if entries else None
 
 
+@provide("check_checkpoint_record")
 def check_parameters_record(model, record, path):
     """Refuse a parameter file whose parameters are stored otherwise than here.
 

@@ -34,7 +34,7 @@ from nengo_dl import compat
 from nengo_dl.converter import Converter, ConvertKerasSpiking, ConvertLowpassAlpha
 
 from nengo_dl_trainable._nengo_dl import configure_settings
-from nengo_dl_trainable.config import PARAM_NAME
+from nengo_dl_trainable.names import PARAM_NAME
 from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass
 
 

@@ -10,9 +10,9 @@ for :math:`\tau_1 = \tau_2 = \tau`. It is the synapse NengoDL issue #60 is writt
 with (``nengolib.synapses.DoubleExp``). As a `~nengo.LinearFilter` subclass it runs
 unchanged in core Nengo, NengoDL and other backends; what this package adds is that
 ``trainable_params = {"synapse"}`` trains its two time constants (as their sum and
-spread, see `nengo_dl_trainable.synapses.DoubleExpParameterization`) rather than
-the coefficients of a second-order filter, which can end with one very fast and
-one very slow pole when the two time constants are close.
+spread, see `.DoubleExpParameterization`) rather than the coefficients of a
+second-order filter, which can end with one very fast and one very slow pole when
+the two time constants are close.
 """
 
 import numpy as np

@@ -12,7 +12,8 @@ import numpy as np
 from nengo.synapses import LinearFilter
 from nengo.utils.filter_design import cont2discrete, tf2ss
 
-from nengo_dl_trainable.config import TrainableParamsError
+from nengo_dl_trainable._nengo_dl import provide
+from nengo_dl_trainable.errors import TrainableParamsError
 from nengo_dl_trainable.parameters import model_parameters
 from nengo_dl_trainable.report import read_signal_values
 
@@ -76,6 +77,37 @@ def learned_objects(sim, objs, prefix):
         )
         for obj, params in groups.items()
     }
+
+
+#: What `learned_nengo_params` reports, by the prefix of the parameters' names.
+LEARNED_KEYS = ("synapse", "neuron_type", "gain")
+
+
+@provide("learned_nengo_params")
+def learned_nengo_params(sim, objs):
+    """The learned ``synapse``, ``neuron_type`` and ``gain`` of each object.
+
+    What ``Simulator.get_nengo_params`` (and so ``freeze_params``) adds to
+    NengoDL's own parameters.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator holding the learned values.
+    objs : list of `~nengo.Connection` or `~nengo.Ensemble`
+        Objects to look up.
+
+    Returns
+    -------
+    dict
+        Maps each object that trained a parameter to ``{key: value}`` for the
+        keys in `LEARNED_KEYS` it trained (see `learned_objects`).
+    """
+    learned = {}
+    for key in LEARNED_KEYS:
+        for obj, value in learned_objects(sim, objs, key).items():
+            learned.setdefault(obj, {})[key] = value
+    return learned
 
 
 def filter_poles(synapse, dt=0.001):

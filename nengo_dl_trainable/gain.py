@@ -36,9 +36,11 @@ from nengo.builder.ensemble import BuiltEnsemble
 from nengo.builder.operator import DotInc, ElementwiseInc, Reset
 from nengo.ensemble import Neurons
 
+from nengo_dl_trainable._nengo_dl import provide
 from nengo_dl_trainable.operators import built_operator_index
 from nengo_dl_trainable.parameterization import Parameterization
 from nengo_dl_trainable.parameters import add_parameters, model_parameters
+from nengo_dl_trainable.report import read_signal_values
 
 #: The ``trainable_params`` name of an ensemble's gain.
 GAIN = "gain"
@@ -202,3 +204,33 @@ def learned_gain_data(ens, built, factor):
         gain=gain,
         bias=built.bias,
     )
+
+
+@provide("simulation_data")
+def simulation_data(sim, obj, built):
+    """``sim.data[obj]``: for an ensemble with a trainable gain, the learned gain.
+
+    NengoDL infers an ensemble's gain from its trained scaled encoders, which the
+    separate gain factor leaves out.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator.
+    obj : object
+        The key of ``sim.data``.
+    built : object
+        What NengoDL reports for ``obj``.
+
+    Returns
+    -------
+    object
+        ``built`` unchanged, or for such an ensemble `learned_gain_data`.
+    """
+    parameter = (
+        gain_parameters(sim.model).get(obj) if isinstance(obj, Ensemble) else None
+    )
+    if parameter is None:
+        return built
+    (factor,) = read_signal_values(sim, [parameter.signal])
+    return learned_gain_data(obj, built, factor)

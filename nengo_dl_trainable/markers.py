@@ -29,7 +29,7 @@ a parameter of an ensemble's neuron type   ``"neuron_type.<param>"``
 =========================================  =========================================
 
 Names not marked follow the object's settings as usual (see
-`nengo_dl_trainable.config`); where the object has a ``trainable_params`` setting
+`nengo_dl_trainable.names`); where the object has a ``trainable_params`` setting
 of its own, every marker must agree with it, or the build raises an error naming
 the object, the marker and the setting. A marked name must apply, as a name set
 on the object must: ``L`` on a synapse that cannot train is an error.

@@ -13,6 +13,8 @@ the rate approximation used in training mode and ``lif_smoothing`` are exactly
 NengoDL's, and gradients flow to the parameters through the rate approximation.
 """
 
+import functools
+
 import tensorflow as tf
 from nengo import Ensemble
 from nengo import builder as nengo_builder
@@ -27,13 +29,10 @@ from nengo_dl_trainable._nengo_dl import parameter_value
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
-from nengo_dl_trainable.config import (
-    TrainableParamsError,
-    names_with_prefix,
-    selected_parameters,
-)
+from nengo_dl_trainable.errors import TrainableParamsError
 from nengo_dl_trainable.gain import GAIN, build_gain
 from nengo_dl_trainable.grouped_parameters import element_rows
+from nengo_dl_trainable.names import names_with_prefix, selected_parameters
 from nengo_dl_trainable.neuron_types import TIME_CONSTANTS
 from nengo_dl_trainable.neurons import (
     has_per_neuron_values,
@@ -303,6 +302,28 @@ class TrainableParametersMixin:
             self.alpha = self.amplitude / signals.dt
 
 
+@functools.cache
+def trainable_implementation(builder):
+    """A NengoDL neuron builder class with trainable parameters (made once per class).
+
+    Parameters
+    ----------
+    builder : type
+        A neuron builder (from NengoDL's ``SimNeuronsBuilder.TF_NEURON_IMPL``, or
+        this package's `NATIVE_BUILDERS`).
+
+    Returns
+    -------
+    type
+        A subclass of ``builder`` and `TrainableParametersMixin`.
+    """
+    return type(
+        f"Trainable{builder.__name__}",
+        (TrainableParametersMixin, builder),
+        {"__doc__": f"{builder.__name__} with trainable parameters."},
+    )
+
+
 @Builder.register(SimTrainableNeurons)
 class TrainableNeuronsBuilder(OpBuilder):
     """Build a group of `.SimTrainableNeurons` operators of one neuron type.
@@ -312,32 +333,22 @@ class TrainableNeuronsBuilder(OpBuilder):
     approximation used in training mode and ``lif_smoothing`` are NengoDL's,
     and gradients reach the parameters through the rate approximation.
 
-    Attributes
-    ----------
-    IMPLEMENTATIONS : dict
-        The builder class for each neuron type, made once per type.
+    The builder for a neuron type is looked up in NengoDL's table when a model is
+    built (so a builder NengoDL registers later is used), see
+    `trainable_implementation`.
     """
-
-    IMPLEMENTATIONS = {
-        neuron_class: type(
-            f"Trainable{builder.__name__}",
-            (TrainableParametersMixin, builder),
-            {"__doc__": f"{builder.__name__} with trainable parameters."},
-        )
-        for neuron_class, builder in {
-            **SimNeuronsBuilder.TF_NEURON_IMPL,
-            **NATIVE_BUILDERS,
-        }.items()
-    }
 
     def __init__(self, ops):
         super().__init__(ops)
         neuron_class = type(ops[0].parameterization.base_type)
-        if neuron_class not in self.IMPLEMENTATIONS:  # pragma: no cover (refused)
+        builder = {**SimNeuronsBuilder.TF_NEURON_IMPL, **NATIVE_BUILDERS}.get(
+            neuron_class
+        )
+        if builder is None:  # pragma: no cover (refused when configured)
             raise BuildError(
                 f"no TensorFlow builder for neuron type {neuron_class.__name__}"
             )
-        self.built_neurons = self.IMPLEMENTATIONS[neuron_class](ops)
+        self.built_neurons = trainable_implementation(builder)(ops)
 
     def build_pre(self, signals, config):
         self.built_neurons.build_pre(signals, config)

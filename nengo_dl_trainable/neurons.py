@@ -38,8 +38,8 @@ neuron type one value per neuron; trained, each neuron learns its own value.
 
 import numpy as np
 
-from nengo_dl_trainable.config import TrainableParamsError
 from nengo_dl_trainable.encoding import IDENTITY, LogEncoding, positive_step_scale
+from nengo_dl_trainable.errors import TrainableParamsError
 from nengo_dl_trainable.neuron_types import (
     NEURON_PARAMETERS,
     TIME_CONSTANTS,

@@ -11,6 +11,8 @@ import numpy as np
 from nengo.builder.neurons import SimNeurons
 from nengo.builder.operator import Operator
 
+from nengo_dl_trainable._nengo_dl import provide
+
 
 def _synapse_step(synapse, u, y, X, dt, rng):
     """Step core Nengo's own ``synapse`` from ``u`` into ``y``, its state in ``X``.
@@ -242,6 +244,17 @@ TRAINABLE_OPERATORS = (
     SimTrainableLinearFilter,
     SimTrainableNeurons,
 )
+
+
+@provide("operator_types")
+def operator_types():
+    """This package's operator types (`TRAINABLE_OPERATORS`).
+
+    Returns
+    -------
+    tuple of type
+    """
+    return TRAINABLE_OPERATORS
 
 
 def built_operator_index(model, first, matches):

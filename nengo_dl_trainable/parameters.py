@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 
 from nengo.builder import Signal
 
-from nengo_dl_trainable.config import (
-    NetworkConfigs,
-    TrainableParamsError,
-    TrainableParamsWarning,
-)
+from nengo_dl_trainable._nengo_dl import provide
+from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.resolution import NetworkConfigs
 
 
 @dataclass(eq=False)
@@ -279,6 +277,60 @@ def report_skipped(model):
         ),
         stacklevel=2,
     )
+
+
+@provide("mark_signals")
+def mark_signals(tensor_graph):
+    """Mark the model's signals for training, after NengoDL has marked its own.
+
+    Applies what the build decided for weights, encoders and biases from
+    ``trainable_params`` (`StockMark`), marks this package's parameter signals
+    (trainable unless inference-only; never minibatched), and warns once about
+    what class or network defaults had to skip (`report_skipped`).
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        The graph whose ``mark_signals`` NengoDL has just run.
+    """
+    record = model_record(tensor_graph.model)
+    changed = set()
+    if not tensor_graph.inference_only:
+        changed = _apply_stock_marks(record.stock_marks)
+    for parameter in record.parameters:
+        parameter.signal.trainable = (
+            parameter.trainable and not tensor_graph.inference_only
+        )
+        parameter.signal.minibatched = False
+    if changed:
+        # views were given their base's marks before we changed them
+        for op in tensor_graph.model.operators:
+            for sig in op.all_signals:
+                if sig.base in changed:
+                    sig.trainable = sig.base.trainable
+    report_skipped(tensor_graph.model)
+
+
+def _apply_stock_marks(stock_marks):
+    """Mark the weights, encoders and biases as the build decided (`StockMark`).
+
+    Returns
+    -------
+    set of `~nengo.builder.Signal`
+        The signals whose mark changed.
+    """
+    changed = set()
+    for mark in stock_marks:
+        if mark.trainable and mark.signal.minibatched:
+            # NengoDL makes signals targeted by a learning rule minibatched
+            warnings.warn(
+                f"{mark.obj} has a learning rule and is also set to be trainable; "
+                "this is likely to produce strange training behaviour."
+            )
+        if mark.signal.trainable != mark.trainable:
+            mark.signal.trainable = mark.trainable
+            changed.add(mark.signal)
+    return changed
 
 
 def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):

@@ -25,9 +25,10 @@ import numpy as np
 import tensorflow as tf
 from nengo_dl import compat
 
-from nengo_dl_trainable.config import TrainableParamsWarning
+from nengo_dl_trainable._nengo_dl import provide
+from nengo_dl_trainable.errors import TrainableParamsWarning
+from nengo_dl_trainable.filter_parameterization import PASSTHROUGH_TAU
 from nengo_dl_trainable.parameters import model_parameters, model_record
-from nengo_dl_trainable.synapses import PASSTHROUGH_TAU
 
 
 @dataclass(frozen=True)
@@ -401,3 +402,21 @@ class ParameterCheck(tf.keras.callbacks.Callback):
                         f"{info.obj}: after epoch {epoch + 1}: {message}"
                     )
                 )
+
+
+@provide("fit_callbacks")
+def fit_callbacks(sim):
+    """The callbacks ``Simulator.fit`` adds: a `ParameterCheck` where parameters train.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator about to be trained.
+
+    Returns
+    -------
+    list of ``tf.keras.callbacks.Callback``
+    """
+    if any(p.signal.trainable for p in model_parameters(sim.model)):
+        return [ParameterCheck(sim)]
+    return []

@@ -25,18 +25,15 @@ from nengo_dl.builder import Builder, OpBuilder
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
-from nengo_dl_trainable.config import (
-    TrainableParamsError,
-    TrainableParamsWarning,
-    names_with_prefix,
-    selected_parameters,
-)
+from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.filter_parameterization import PASSTHROUGH_TAU
 from nengo_dl_trainable.gain import input_before_gain
 from nengo_dl_trainable.grouped_parameters import (
     element_rows,
     parameter_rows,
     read_grouped_parameter,
 )
+from nengo_dl_trainable.names import names_with_prefix, selected_parameters
 from nengo_dl_trainable.operators import (
     SimTrainableLinearFilter,
     SimTrainableLowpass,
@@ -50,10 +47,7 @@ from nengo_dl_trainable.parameters import (
     refuse_or_skip,
     refuse_unused_step_scale,
 )
-from nengo_dl_trainable.synapses import (
-    PASSTHROUGH_TAU,
-    parameterization_for,
-)
+from nengo_dl_trainable.synapses import parameterization_for
 from nengo_dl_trainable.vector_synapses import VectorSynapse
 
 

@@ -6,11 +6,9 @@ import tensorflow as tf
 from nengo.exceptions import ConfigError, NetworkContextError
 
 import nengo_dl_trainable
-from nengo_dl_trainable.config import (
-    TrainableParamsError,
-    parse_trainable_params,
-    selected_attributes,
-)
+from nengo_dl_trainable.errors import TrainableParamsError
+from nengo_dl_trainable.names import parse_trainable_params
+from nengo_dl_trainable.resolution import selected_attributes
 
 
 def configs_of(*networks):

@@ -1,4 +1,5 @@
 import inspect
+import os
 
 import nengo_dl
 import pytest
@@ -7,6 +8,8 @@ from nengo_dl.builder import NengoBuilder
 from nengo_dl.tensor_graph import TensorGraph
 
 from nengo_dl_trainable import _nengo_dl
+from nengo_dl_trainable._nengo_dl import extension_points
+from nengo_dl_trainable._nengo_dl.extension_points import provide, provided
 
 
 def test_refuses_unknown_nengo_dl_version():
@@ -57,5 +60,18 @@ def test_every_wrap_applied_once(key):
         function, original = function.__func__, original.__func__
     # wrapped exactly once: one level down is NengoDL's own function
     assert function.__wrapped__ is original
-    assert function.__code__.co_filename == _nengo_dl.__file__
-    assert original.__code__.co_filename != _nengo_dl.__file__
+    package = os.path.dirname(_nengo_dl.__file__)
+    assert os.path.dirname(function.__code__.co_filename) == package
+    assert os.path.dirname(original.__code__.co_filename) != package
+
+
+@pytest.mark.parametrize("register", [provide, provided])
+def test_unknown_extension_point_is_refused(register):
+    with pytest.raises(ValueError, match="unknown extension point 'synapses'"):
+        register("synapses")
+
+
+def test_every_extension_point_is_provided():
+    """Each point the wraps consult is filled by a domain module at import."""
+    assert set(extension_points.POINTS) == set(extension_points._NAMES)
+    assert set(extension_points.SETTINGS) == {"trainable_params", "tau_step_scale"}

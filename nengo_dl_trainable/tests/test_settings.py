@@ -14,7 +14,7 @@ from nengo_dl.neuron_builders import LIFRateBuilder
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError, TrainableParamsWarning
-from nengo_dl_trainable.config import selected_attributes
+from nengo_dl_trainable.resolution import selected_attributes
 from nengo_dl_trainable.tests.nengo_core_loader import make_test_sim
 
 

@@ -1,0 +1,298 @@
+"""The core wraps: building, marking, parameter reads, freezing, fitting, files.
+
+Each wrap is applied by `nengo_dl_trainable._nengo_dl.apply`; what a wrap needs
+from the package comes from `.extension_points`.
+"""
+
+import warnings
+
+import numpy as np
+import tensorflow as tf
+from nengo.ensemble import Neurons
+from nengo.exceptions import BuildError, SimulationError
+from nengo_dl import config as nengo_dl_config
+
+from nengo_dl_trainable._nengo_dl.extension_points import SETTINGS, provided
+from nengo_dl_trainable._nengo_dl.tf_distribute import (
+    read_saved_state,
+    replicated,
+    write_saved_state,
+)
+from nengo_dl_trainable._nengo_dl.wrapping import original
+
+#: The name of the record in a parameter file written by ``save_params``.
+RECORD_KEY = "nengo_dl_trainable_parameters"
+
+
+#: This package's NengoDL-only build functions, by the class they build.
+BUILD_FUNCTIONS = {}
+
+
+def register_build_function(cls, build_function):
+    """Build objects of ``cls`` with ``build_function`` in NengoDL (idempotent).
+
+    Like registering with `nengo_dl.builder.NengoBuilder`, but without NengoDL's
+    retry with core Nengo's build function after a ``BuildError`` (see the module
+    docs): ``build_function`` must build the object completely or raise.
+
+    Parameters
+    ----------
+    cls : type
+        The class of Nengo objects (subclasses included, as in Nengo's registry).
+    build_function : callable
+        ``build_function(model, obj, *args, **kwargs)``.
+    """
+    BUILD_FUNCTIONS[cls] = build_function
+
+
+def _builder_build(build):
+    def wrapper(cls, model, obj, *args, **kwargs):
+        for obj_cls in type(obj).__mro__:
+            if obj_cls in cls.builders:
+                break  # a NengoDL registration: NengoDL's own dispatch
+            if obj_cls in BUILD_FUNCTIONS:
+                if model.has_built(obj):
+                    # what Nengo's own dispatch does
+                    warnings.warn(f"Object {obj} has already been built.")
+                    return None
+                return BUILD_FUNCTIONS[obj_cls](model, obj, *args, **kwargs)
+        return build.__func__(cls, model, obj, *args, **kwargs)
+
+    return wrapper
+
+
+def configure_settings(**settings):
+    """Pass settings to NengoDL and to this package.
+
+    Accepts every setting of `nengo_dl.configure_settings`, plus:
+
+    Parameters
+    ----------
+    trainable_params : str or iterable of str or None
+        Adds the ``trainable_params`` config parameter to Ensembles, Neurons and
+        Connections of the network being built (the innermost one, as for
+        ``trainable``), with this value as default. ``None`` adds the parameter
+        without selecting anything. See `nengo_dl_trainable.names` for the names
+        and the resolution rules.
+    tau_step_scale : float or None
+        Adds the ``tau_step_scale`` config parameter to Connections and Ensembles
+        of the network being built, with this value as default: how fast synapse
+        and neuron time constants train (see `.TauStepScaleParam`).
+    **settings
+        NengoDL's own settings, passed on unchanged.
+    """
+    for name, configure in SETTINGS.items():
+        if name in settings:
+            configure(settings.pop(name))
+    if settings:
+        original(nengo_dl_config, "configure_settings")(**settings)
+
+
+def parameter_value(signals, tensor_signal):
+    """Read a parameter signal's current value in ``build_pre``.
+
+    ``build_pre`` runs before NengoDL's simulation loop, where ``signals.gather``
+    cannot be used yet. Reading the base variable here lets a builder compute
+    everything that depends only on parameters once per run rather than at every
+    timestep; gradients flow through the read to the variable.
+
+    Parameters
+    ----------
+    signals : `nengo_dl.signals.SignalDict`
+        The builder's signals.
+    tensor_signal : `nengo_dl.signals.TensorSignal`
+        A non-minibatched parameter signal (possibly combined over several ops).
+
+    Returns
+    -------
+    ``tf.Tensor``
+        The value, with the signal's shape.
+    """
+    variable = signals.parameter_variables[tensor_signal.key]
+    value = tf.gather(variable, tensor_signal.tf_indices, axis=0)
+    return tf.reshape(value, tensor_signal.shape)
+
+
+def _mark_signals(mark_signals):
+    def wrapper(self):
+        mark_signals(self)
+        mark = provided("mark_signals")
+        if mark is not None and self.model.toplevel is not None:
+            mark(self)
+
+    return wrapper
+
+
+def _call(call):
+    # same signature as TensorGraph.call: Keras inspects it
+    def wrapper(self, inputs, training=None, progress=None, stateful=False):
+        self.signals.parameter_variables = self.base_params
+        return call(
+            self, inputs, training=training, progress=progress, stateful=stateful
+        )
+
+    return wrapper
+
+
+def _get_nengo_params(get_nengo_params):
+    def wrapper(self, nengo_objs, as_dict=False):
+        params = get_nengo_params(self, nengo_objs, as_dict=as_dict)
+        learned_nengo_params = provided("learned_nengo_params")
+        if learned_nengo_params is None:
+            return params
+        scalar = not isinstance(nengo_objs, (list, tuple))
+        objs = [nengo_objs] if scalar else list(nengo_objs)
+        # NengoDL reports Neurons as their ensemble
+        objs = [o.ensemble if isinstance(o, Neurons) else o for o in objs]
+        entries = [params] if scalar else list(params.values()) if as_dict else params
+        learned = learned_nengo_params(self, objs)
+        for obj, entry in zip(objs, entries, strict=True):
+            entry.update(learned.get(obj, {}))
+        return params
+
+    return wrapper
+
+
+def _simulation_data_getitem(getitem):
+    def wrapper(self, obj):
+        data = getitem(self, obj)
+        simulation_data = provided("simulation_data")
+        return data if simulation_data is None else simulation_data(self.sim, obj, data)
+
+    return wrapper
+
+
+def _fit(fit):
+    def wrapper(self, *args, **kwargs):
+        fit_callbacks = provided("fit_callbacks")
+        # a closed simulator: NengoDL's own fit raises the right error
+        if fit_callbacks is not None and not self.closed:
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + list(
+                fit_callbacks(self)
+            )
+        # bound, as NengoDL's require_open decorator expects (it names the
+        # method in its error, which an unbound call turns into a partial)
+        return fit.__get__(self, type(self))(*args, **kwargs)
+
+    return wrapper
+
+
+def _transitive_planner(planner):
+    def wrapper(operators):
+        operator_types = provided("operator_types")
+        types = () if operator_types is None else operator_types()
+        ours = sorted({type(op).__name__ for op in operators if type(op) in types})
+        if ours:
+            raise BuildError(
+                "NengoDL's transitive_planner only knows NengoDL's own operator "
+                f"types, not nengo_dl_trainable's ({', '.join(ours)}); use another "
+                "planner (the default, nengo_dl.graph_optimizer.tree_planner, or "
+                "greedy_planner)"
+            )
+        return planner(operators)
+
+    return wrapper
+
+
+def _write_params_file(sim, path, include_state, record):
+    """`Simulator.save_params` in one write: with the record, and under a strategy.
+
+    The file holds NengoDL's arrays (``arr_<i>``: the weights, then the state of
+    all replicas where ``include_state``) and, where ``record`` is given, the
+    record (the ``checkpoint_record`` extension point).
+    """
+    values = tf.keras.backend.batch_get_value(list(sim.keras_model.weights))
+    if include_state:
+        values += read_saved_state(sim.tensor_graph)
+    extra = {} if record is None else {RECORD_KEY: np.array(record)}
+    np.savez_compressed(str(path) + ".npz", *values, **extra)
+
+
+def _load_arrays(sim, path, include_state):
+    """`Simulator.load_params` for a file with a record (and under a strategy)."""
+    weights = list(sim.keras_model.weights)
+    n_state = len(sim.tensor_graph.saved_state) if include_state else 0
+    with np.load(str(path) + ".npz") as saved:
+        names = [name for name in saved.files if name != RECORD_KEY]
+        values = [saved[f"arr_{i}"] for i in range(len(names))]
+    if len(values) != len(weights) + n_state:
+        raise SimulationError(
+            f"Number of saved parameters in {path} ({len(values)}) != number of "
+            f"variables in the model ({len(weights) + n_state})"
+        )
+    tf.keras.backend.batch_set_value(
+        list(zip(weights, values[: len(weights)], strict=True))
+    )
+    if include_state:
+        write_saved_state(sim.tensor_graph, values[len(weights) :])
+
+
+def _checkpoint_record(model):
+    record = provided("checkpoint_record")
+    return None if record is None else record(model)
+
+
+def _read_record(path):
+    with np.load(str(path) + ".npz") as saved:
+        return str(saved[RECORD_KEY]) if RECORD_KEY in saved.files else None
+
+
+def _include_state(include_state, include_non_trainable):
+    # NengoDL's own handling of the deprecated name, for calls that bypass it
+    if include_non_trainable is not None:
+        warnings.warn(
+            "include_non_trainable is deprecated, use include_state instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return include_non_trainable
+    return include_state
+
+
+def _save_params(save_params):
+    # same signature as NengoDL's method
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        record = None if self.closed else _checkpoint_record(self.model)
+        if record is None and not (
+            (include_state or include_non_trainable) and replicated(self)
+        ):
+            # bound, as NengoDL's require_open decorator expects
+            return save_params.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        _write_params_file(
+            self, path, _include_state(include_state, include_non_trainable), record
+        )
+        return None
+
+    return wrapper
+
+
+def _load_params(load_params):
+    # same signature as NengoDL's method
+    def wrapper(self, path, include_state=False, include_non_trainable=None):
+        if self.closed:
+            # NengoDL's require_open raises its own error
+            return load_params.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        record = _read_record(path)
+        check = provided("check_checkpoint_record")
+        if check is not None:
+            check(self.model, record, path)
+        if record is None and not (
+            (include_state or include_non_trainable) and replicated(self)
+        ):
+            return load_params.__get__(self, type(self))(
+                path,
+                include_state=include_state,
+                include_non_trainable=include_non_trainable,
+            )
+        _load_arrays(self, path, _include_state(include_state, include_non_trainable))
+        return None
+
+    return wrapper
