@@ -43,6 +43,8 @@ from nengo_dl_trainable import (
     synapse_builders,
 )
 from nengo_dl_trainable._nengo_dl import configure_settings
+from nengo_dl_trainable.delay import Delay
+from nengo_dl_trainable.delay_filters import LegendreDelay, PadeDelay
 from nengo_dl_trainable.double_exp import DoubleExp
 from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
 from nengo_dl_trainable.freeze import filter_poles, time_constants
@@ -78,12 +80,15 @@ __all__ = [
     "TrainableParamsError",
     "TrainableParamsParam",
     "TrainableParamsWarning",
+    "Delay",
     "DoubleExp",
     "filter_poles",
     "find_parameter",
     "fixed",
     "L",
+    "LegendreDelay",
     "learned",
+    "PadeDelay",
     "ParameterInfo",
     "parameter_info",
     "PerNeuron",

@@ -121,11 +121,13 @@ def check_parameters_record(model, record, path):
         raise SimulationError(
             f"cannot load {path}: {len(differences)} parameter(s) are stored "
             "otherwise than in this model, so their saved values would mean other "
-            "time constants here (LogEncoding(k) holds log(tau) / k, with k the "
-            "tau_step_scale that applies):\n"
+            "values here (LogEncoding(k) holds log(tau) / k, with k the "
+            "tau_step_scale that applies; BoundedEncoding(u) holds a delay d as "
+            "log(d / (u - d)), with u the max_delay):\n"
             + "\n".join(differences[:MAX_LISTED])
             + (f"\n  ... and {more} more" if more > 0 else "")
             + "\nBuild the network with the settings it was saved with (for "
-            "example the same tau_step_scale) to load it; freeze_params then "
-            "gives the learned values in seconds, whatever the settings."
+            "example the same tau_step_scale or max_delay) to load it; "
+            "freeze_params then gives the learned values in seconds, whatever the "
+            "settings."
         )

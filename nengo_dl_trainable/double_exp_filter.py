@@ -53,6 +53,11 @@ class DoubleExpParameterization(FilterParameterization):
                 f"cannot train {synapse}: both time constants are 0 (a passthrough "
                 "has no time constant to learn)"
             )
+        self.select(trained, step_scale)
+
+    def select(self, trained=(), step_scale=None):
+        super().select(trained, step_scale)
+        synapse = self.synapse
         #: whether both time constants train (as their sum and spread)
         self.sum_and_spread = {"tau1", "tau2"} <= set(self.trained)
         if self.sum_and_spread:
@@ -65,6 +70,7 @@ class DoubleExpParameterization(FilterParameterization):
             self.encodings = {
                 name: LogEncoding(self.step_scale) for name in self.parameters
             }
+        self.caveat = None
         if self.sum_and_spread and synapse.tau1 == synapse.tau2:
             self.caveat = (
                 f"{synapse} starts with equal time constants, which training keeps "

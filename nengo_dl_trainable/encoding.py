@@ -20,6 +20,9 @@ or ``tf``), so the two forms are one piece of code.
     `.DoubleExp` whose two time constants both train, stored as
     :math:`\theta = \operatorname{artanh}(q) / (k / 4)`: the same ``tau_step_scale``
     :math:`k` as its sum, a quarter of the step (`SPREAD_STEP_FRACTION`).
+`BoundedEncoding`
+    A parameter :math:`p` between 0 and a bound :math:`u` (a delay, at most its
+    ``max_delay``) stored as :math:`\theta = \log(p / (u - p))`.
 `IDENTITY`
     A parameter that may take any real value, stored as it is.
 
@@ -234,6 +237,70 @@ class SpreadEncoding(_ScaledEncoding):
         array_like or ``tf.Tensor``
         """
         return ops.tanh(self.spread_scale * theta)
+
+
+class BoundedEncoding(_Encoding):
+    r"""A parameter :math:`p \in (0, u)` stored as :math:`\theta = \log(p / (u - p))`.
+
+    So :math:`p = u \, \sigma(\theta)` with :math:`\sigma` the logistic function:
+    :math:`p` stays strictly inside its bounds for any :math:`\theta`, and near
+    either bound a step :math:`\delta` in :math:`\theta` changes the distance to
+    that bound by the factor :math:`e^{\pm\delta}` (the behaviour of `LogEncoding`
+    at both ends). Used for synaptic delays (:math:`u` the ``max_delay``).
+
+    Parameters
+    ----------
+    upper : float
+        :math:`u`, positive (seconds for a delay).
+
+    Attributes
+    ----------
+    upper : float
+        :math:`u`.
+    """
+
+    def __init__(self, upper):
+        if not upper > 0:
+            raise ValueError(f"the upper bound must be positive, not {upper}")
+        self.upper = float(upper)
+
+    def _fields(self):
+        return {"upper": self.upper}
+
+    def encode(self, value):
+        r""":math:`\theta = \log(p / (u - p))` (NumPy, float64).
+
+        Parameters
+        ----------
+        value : array_like
+            :math:`p`, strictly between 0 and :math:`u`.
+
+        Returns
+        -------
+        `~numpy.ndarray`
+        """
+        value = np.asarray(value, dtype=np.float64)
+        return np.log(value) - np.log(self.upper - value)
+
+    def decode(self, theta, ops=np):
+        r""":math:`p = u \, \sigma(\theta) = u / (1 + e^{-\theta})`.
+
+        Parameters
+        ----------
+        theta : array_like or ``tf.Tensor``
+            Stored values.
+        ops : module, optional
+            ``numpy`` (default) or ``tensorflow``.
+
+        Returns
+        -------
+        array_like or ``tf.Tensor``
+            :math:`p` (seconds for a delay).
+        """
+        # sigma(theta) = (1 + tanh(theta / 2)) / 2: no overflow for any theta (the
+        # form u / (1 + exp(-theta)) gives inf / inf = NaN gradients below -88 in
+        # float32)
+        return 0.5 * self.upper * (1 + ops.tanh(0.5 * theta))
 
 
 class IdentityEncoding(_Encoding):

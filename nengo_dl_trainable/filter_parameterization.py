@@ -34,10 +34,10 @@ class FilterParameterization(Parameterization):
         The synapse whose parameters become trainable.
     trained : tuple of str, optional
         The parameters that will train (the others are held at their initial
-        values); some parameterizations depend on it.
+        values); some parameterizations depend on it. See `select`.
     step_scale : float, optional
         The connection's ``tau_step_scale`` (`.DEFAULT_STEP_SCALE` if None); only
-        for synapses with time constants.
+        for synapses with time constants. See `select`.
 
     Attributes
     ----------
@@ -58,9 +58,7 @@ class FilterParameterization(Parameterization):
 
     def __init__(self, synapse, trained=(), step_scale=None):
         self.synapse = synapse
-        self.trained = tuple(trained)
         self.unavailable = {}
-        self.step_scale = positive_step_scale(step_scale, DEFAULT_STEP_SCALE)
         self.analog = synapse.analog
         self.method = synapse.method
         if self.analog and self.method == "euler":
@@ -73,6 +71,34 @@ class FilterParameterization(Parameterization):
                 f"cannot train {synapse}: discretization method {self.method!r} is "
                 "not supported; use 'zoh', 'bilinear' or 'backward_diff'"
             )
+
+    def select(self, trained=(), step_scale=None):
+        """Set which parameters train and how their time constants step.
+
+        A subclass's constructor calls this last; the build calls it again once it
+        knows what trains (``parameters`` and ``unavailable`` are known before),
+        so that one parameterization serves from the question to the operator.
+
+        Parameters
+        ----------
+        trained : tuple of str, optional
+            The parameters that will train.
+        step_scale : float, optional
+            The ``tau_step_scale`` (`.DEFAULT_STEP_SCALE` if None).
+
+        Raises
+        ------
+        TrainableParamsError
+            If ``step_scale`` is given for a filter without time constants.
+        """
+        if step_scale is not None and not self.has_time_constants:
+            raise TrainableParamsError(
+                f"tau_step_scale does not apply to {self.synapse!r}: a "
+                f"{type(self.synapse).__name__} trains its coefficients, not time "
+                "constants"
+            )
+        self.trained = tuple(trained)
+        self.step_scale = positive_step_scale(step_scale, DEFAULT_STEP_SCALE)
 
     @property
     def zoh_lowpass(self):

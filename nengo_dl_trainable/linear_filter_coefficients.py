@@ -19,6 +19,7 @@ class LinearFilterParameterization(FilterParameterization):
 
     def __init__(self, synapse, trained=()):
         super().__init__(synapse, trained)
+        self.select(trained)
         self.parameters = ("num", "den")
         # the coefficients' storage depends on no setting
         self.encodings = {"num": None, "den": None}

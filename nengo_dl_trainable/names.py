@@ -261,7 +261,7 @@ def names_with_prefix(names, prefix):
     Parameters
     ----------
     names : frozenset of str or None
-        Output of `.selected_attributes`.
+        Output of `.resolution.selected_attributes`.
     prefix : str
         ``"synapse"`` or ``"neuron_type"``.
 
@@ -279,7 +279,7 @@ def selected_parameters(names, prefix, available):
     Parameters
     ----------
     names : frozenset of str or None
-        Output of `.selected_attributes`.
+        Output of `.resolution.selected_attributes`.
     prefix : str
         ``"synapse"`` or ``"neuron_type"``.
     available : tuple of str

@@ -28,7 +28,41 @@ def _synapse_step(synapse, u, y, X, dt, rng):
     return step_trainable_synapse
 
 
-class SimTrainableLowpass(Operator):
+class _SynapseOperator(Operator):
+    """Base of the synapse operators: an input read first, an output updated first.
+
+    Parameters
+    ----------
+    parameterization : object
+        The synapse's parameterization.
+    reads : list of Signal
+        The input, then the parameter signals.
+    updates : list of Signal
+        The output, then the state signals.
+    tag : str, optional
+        Label for debugging.
+    """
+
+    def __init__(self, parameterization, reads, updates, tag=None):
+        super().__init__(tag=tag)
+        self.parameterization = parameterization
+        self.sets = []
+        self.incs = []
+        self.reads = reads
+        self.updates = updates
+
+    @property
+    def input(self):
+        """The synapse's input signal."""
+        return self.reads[0]
+
+    @property
+    def output(self):
+        """The synapse's output signal."""
+        return self.updates[0]
+
+
+class SimTrainableLowpass(_SynapseOperator):
     """Lowpass filter whose time constant is a signal.
 
     Implements ``y[t] = a y[t-1] + b u[t]`` with ``a = exp(-dt / tau)``,
@@ -64,27 +98,12 @@ class SimTrainableLowpass(Operator):
     """
 
     def __init__(self, parameterization, theta, input, output, tag=None):
-        super().__init__(tag=tag)
-        self.parameterization = parameterization
-        self.sets = []
-        self.incs = []
-        self.reads = [input, theta]
-        self.updates = [output]
-
-    @property
-    def input(self):
-        """The filter's input signal."""
-        return self.reads[0]
+        super().__init__(parameterization, [input, theta], [output], tag=tag)
 
     @property
     def theta(self):
         """The time constant's parameter signal (``theta``, see `.LogEncoding`)."""
         return self.reads[1]
-
-    @property
-    def output(self):
-        """The filter's output signal."""
-        return self.updates[0]
 
     @property
     def step_scale(self):
@@ -98,7 +117,7 @@ class SimTrainableLowpass(Operator):
         return _synapse_step(synapse, signals[self.input], y, y[None, :], dt, rng)
 
 
-class SimTrainableLinearFilter(Operator):
+class SimTrainableLinearFilter(_SynapseOperator):
     """Linear filter whose coefficients are computed from parameter signals.
 
     With ``(A, B, C, D)`` the discrete system of the filter (see
@@ -140,28 +159,18 @@ class SimTrainableLinearFilter(Operator):
     """
 
     def __init__(self, parameterization, parameters, input, output, state, tag=None):
-        super().__init__(tag=tag)
-        self.parameterization = parameterization
         self.parameter_names = tuple(parameterization.parameters)
-        self.sets = []
-        self.incs = []
-        self.reads = [input] + [parameters[name] for name in self.parameter_names]
-        self.updates = [output] + ([] if state is None else [state])
-
-    @property
-    def input(self):
-        """The filter's input signal."""
-        return self.reads[0]
+        super().__init__(
+            parameterization,
+            [input] + [parameters[name] for name in self.parameter_names],
+            [output] + ([] if state is None else [state]),
+            tag=tag,
+        )
 
     @property
     def parameters(self):
         """The parameter signals, by name."""
         return dict(zip(self.parameter_names, self.reads[1:], strict=True))
-
-    @property
-    def output(self):
-        """The filter's output signal."""
-        return self.updates[0]
 
     @property
     def state(self):
@@ -179,6 +188,95 @@ class SimTrainableLinearFilter(Operator):
             else signals[self.state].reshape(u.shape[0], order).T
         )
         return _synapse_step(synapse, u, signals[self.output], X, dt, rng)
+
+
+class SimTrainableDelay(_SynapseOperator):
+    """Delay line whose delays are a signal (`.Delay`).
+
+    Each step shifts the input into the buffer and outputs the interpolation of
+    the two buffered inputs around the delay (see `nengo_dl_trainable.delay`);
+    in core Nengo it runs `.Delay`'s own step with the current delays
+    (`.DelayParameterization.to_synapse`).
+
+    Parameters
+    ----------
+    parameterization : `.DelayParameterization`
+        Maps the parameter signal to the delays.
+    delay : Signal
+        The stored delay: shape ``(1,)``, or ``(d, 1)`` for one delay per element.
+    input : Signal
+        The input ``u``, shape ``(d,)``.
+    output : Signal
+        The delayed output ``y``, shape ``(d,)``.
+    buffer : Signal
+        The delay line, shape ``(d * length,)`` laid out element-major
+        (``buffer.reshape(d, length)``, the current input first), with ``length``
+        from `.DelayParameterization.buffer_length`.
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[]``
+    2. incs ``[]``
+    3. reads ``[input, delay]``
+    4. updates ``[output, buffer]``
+    """
+
+    def __init__(self, parameterization, delay, input, output, buffer, tag=None):
+        super().__init__(parameterization, [input, delay], [output, buffer], tag=tag)
+
+    @property
+    def delay(self):
+        """The delay parameter signal."""
+        return self.reads[1]
+
+    @property
+    def buffer(self):
+        """The delay line signal."""
+        return self.updates[1]
+
+    @property
+    def length(self):
+        """Steps in the delay line."""
+        return self.buffer.shape[0] // self.input.shape[0]
+
+    def make_step(self, signals, dt, rng):
+        synapse = self.parameterization.to_synapse({"delay": signals[self.delay]})
+        u = signals[self.input]
+        y = signals[self.output]
+        # Delay's own layout, (length, d), as a view of the element-major signal
+        buffer = signals[self.buffer].reshape(u.shape[0], self.length).T
+        step = synapse.make_step(u.shape, y.shape, dt, rng, {"buffer": buffer})
+
+        def step_trainable_delay():
+            y[...] = step(None, u)
+
+        return step_trainable_delay
+
+
+def filters_mergeable(x, y):
+    """Whether two filter operators may share a group: only if their inputs match.
+
+    This is the rule stock NengoDL follows for the synapses these operators
+    replace (its lowpass filters' state signals have the input's size, and its
+    linear filters check the size), so a network plans the same with trainable
+    synapses as without. Merging filters of different sizes lets NengoDL put
+    their inputs, which different operators set, in one base array, and it then
+    writes them by scatter every step: that doubled the cost of training a small
+    network (``benchmarks/cost.py --network small``).
+
+    Parameters
+    ----------
+    x, y : `SimTrainableLowpass`, `SimTrainableLinearFilter` or `SimTrainableDelay`
+        The operators.
+
+    Returns
+    -------
+    bool
+        True if their inputs have the same shape.
+    """
+    return x.input.shape == y.input.shape
 
 
 class SimTrainableNeurons(SimNeurons):
@@ -242,6 +340,7 @@ class SimTrainableNeurons(SimNeurons):
 TRAINABLE_OPERATORS = (
     SimTrainableLowpass,
     SimTrainableLinearFilter,
+    SimTrainableDelay,
     SimTrainableNeurons,
 )
 

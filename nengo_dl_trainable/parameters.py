@@ -374,22 +374,3 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
         )
         model.sig[sig_obj][key] = signals[name]
     return signals
-
-
-def forget_parameters(model, signals):
-    """Unregister parameter signals whose operator a build function replaced.
-
-    A vector synapse is built (with untrained parameters) before its connection
-    knows what trains; the connection then filters with new parameter signals,
-    and the first ones, read by no operator, must not be listed as parameters.
-
-    Parameters
-    ----------
-    model : `~nengo.builder.Model`
-        The model being built.
-    signals : list of `~nengo.builder.Signal`
-        Parameter signals registered with `add_parameters`.
-    """
-    ids = {id(signal) for signal in signals}
-    record = model_record(model)
-    record.parameters = [p for p in record.parameters if id(p.signal) not in ids]

@@ -1,30 +1,38 @@
 """Build trainable synapses: the Nengo build function and the TensorFlow builders.
 
-The build function, registered for NengoDL only, builds a connection as core Nengo
-does and then, if ``trainable_params`` selects any of its synapse's parameters,
-replaces the `~nengo.builder.processes.SimProcess` that filters *this*
-connection's output (found by its output signal, because one synapse object may be
-shared by many connections) with a `.SimTrainableLowpass` or
-`.SimTrainableLinearFilter` reading new parameter signals.
+Two build functions, registered for NengoDL only: `build_connection` decides what
+of a connection's synapse trains (``trainable_params``, markers), then lets core
+Nengo build the connection; core Nengo's call to build the synapse reaches
+`build_synapse`, which emits a `.SimTrainableLowpass` or
+`.SimTrainableLinearFilter` reading the connection's parameter signals (the
+connection's own: one synapse object may be shared by many connections), or for
+a `.Delay` a `.SimTrainableDelay` (`nengo_dl_trainable.delay_builder`). Scalar
+and vector synapses take this one route.
 
 The TensorFlow builders compute the filter coefficients once per run in
 ``build_pre``, from the parameter variables, so that each timestep costs what
 NengoDL's own synapse builders cost.
 """
 
+import contextlib
 import warnings
+from dataclasses import dataclass
 
 import tensorflow as tf
 from nengo import Connection
 from nengo import builder as nengo_builder
 from nengo.builder import Signal
-from nengo.builder.processes import SimProcess, build_process
+from nengo.builder.processes import build_process
+from nengo.synapses import Synapse
 from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
 
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
+from nengo_dl_trainable.delay import Delay
+from nengo_dl_trainable.delay_builder import delay_operator
+from nengo_dl_trainable.delay_parameterization import DelayParameterization
 from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
 from nengo_dl_trainable.filter_parameterization import PASSTHROUGH_TAU
 from nengo_dl_trainable.gain import input_before_gain
@@ -37,11 +45,10 @@ from nengo_dl_trainable.names import names_with_prefix, selected_parameters
 from nengo_dl_trainable.operators import (
     SimTrainableLinearFilter,
     SimTrainableLowpass,
-    built_operator_index,
+    filters_mergeable,
 )
 from nengo_dl_trainable.parameters import (
     add_parameters,
-    forget_parameters,
     mark_stock_signal,
     network_configs,
     refuse_or_skip,
@@ -69,7 +76,8 @@ def _selected_synapse(model, conn, names):
     """The synapse's parameterization and selected parameters, or None.
 
     What cannot train is an error for names set on the connection and is
-    skipped (and reported) for names from a default.
+    skipped (and reported) for names from a default. The parameterization is
+    made once: asked what the synapse has, then told what trains (`select`).
     """
     try:
         parameterization = parameterization_for(conn.synapse)
@@ -86,63 +94,72 @@ def _selected_synapse(model, conn, names):
         return None
     step_scale = network_configs(model).tau_step_scale(conn)[0]
     if not parameterization.has_time_constants:
+        trains = (
+            "delays"
+            if isinstance(parameterization, DelayParameterization)
+            else "coefficients"
+        )
         _check_unused_step_scale(
             model,
             conn,
-            f"a {type(conn.synapse).__name__} trains its coefficients, not time "
-            "constants",
+            f"a {type(conn.synapse).__name__} trains its {trains}, not time constants",
         )
         step_scale = None  # a default applies where it can
     try:
-        parameterization = parameterization_for(
-            conn.synapse, trained=selected, step_scale=step_scale
-        )
+        parameterization.select(selected, step_scale)
     except TrainableParamsError as e:
         raise TrainableParamsError(e.args[0], obj=conn) from None
-    return parameterization, selected
+    return TrainedSynapse(conn, parameterization, selected)
 
 
-#: Operators that filter a connection (our own for vector synapses).
-FILTER_OPERATORS = (SimProcess, SimTrainableLowpass, SimTrainableLinearFilter)
+@dataclass(frozen=True)
+class TrainedSynapse:
+    """A connection's synapse that trains, waiting for core Nengo to build it.
+
+    Attributes
+    ----------
+    conn : `~nengo.Connection`
+        The connection.
+    parameterization : `.FilterParameterization`
+        Its synapse's parameterization, with the trained parameters selected.
+    selected : tuple of str
+        The trained parameters.
+    """
+
+    conn: Connection
+    parameterization: object
+    selected: tuple
+
+
+#: The model attribute holding the `TrainedSynapse` of the connection being built.
+PENDING_ATTRIBUTE = "nengo_dl_trainable_pending_synapse"
+
+
+@contextlib.contextmanager
+def _pending_synapse(model, trained):
+    """Let `build_synapse` build ``trained`` while its connection is built."""
+    setattr(model, PENDING_ATTRIBUTE, trained)
+    try:
+        yield
+    finally:
+        setattr(model, PENDING_ATTRIBUTE, None)
 
 
 def _check_vector_synapse(conn):
-    if (
-        isinstance(conn.synapse, VectorSynapse)
-        and conn.synapse.dimensions != conn.size_out
-    ):
+    """A synapse with one parameter per dimension must match the connection."""
+    synapse = conn.synapse
+    if isinstance(synapse, VectorSynapse) and synapse.dimensions != conn.size_out:
         raise TrainableParamsError(
-            f"{conn.synapse} has {conn.synapse.dimensions} time constants, for a "
+            f"{synapse} has {synapse.dimensions} time constants, for a "
             f"connection of {conn.size_out} dimensions",
             obj=conn,
         )
-
-
-def _replace_synapse_operator(model, conn, first, parameterization, selected):
-    """Filter the connection with parameter signals (see `filter_operator`)."""
-    weighted = model.sig[conn]["weighted"]
-    index = built_operator_index(
-        model,
-        first,
-        lambda op: isinstance(op, FILTER_OPERATORS) and op.output is weighted,
-    )
-    old = model.operators[index]
-    if old.input.ndim != 1:  # pragma: no cover (connection signals are vectors)
-        raise TrainableParamsError("only vector signals can be filtered", obj=conn)
-    if not isinstance(old, SimProcess):
-        # a vector synapse, built with this package's operator before the
-        # connection knew what trains
-        forget_parameters(model, old.reads[1:])
-    parameters = add_parameters(
-        model, conn, conn, "synapse", parameterization, selected
-    )
-    model.operators[index] = filter_operator(
-        parameterization,
-        parameters,
-        old.input,
-        old.output,
-        tag=f"{conn}.trainable_synapse",
-    )
+    if isinstance(synapse, Delay) and synapse.delay.size not in (1, conn.size_out):
+        raise TrainableParamsError(
+            f"{synapse} has {synapse.delay.size} delays, for a connection of "
+            f"{conn.size_out} dimensions",
+            obj=conn,
+        )
 
 
 def _check_unused_step_scale(model, conn, why=None):
@@ -158,6 +175,10 @@ def _check_unused_step_scale(model, conn, why=None):
 def build_connection(model, conn):
     """Build a connection, with trainable synapse parameters where configured.
 
+    Decides what trains first; core Nengo then builds the connection, and its
+    call to build the synapse reaches `build_synapse`, which emits this
+    package's filter operator for a synapse that trains.
+
     Parameters
     ----------
     model : `~nengo.builder.Model`
@@ -166,27 +187,22 @@ def build_connection(model, conn):
         The connection.
     """
     _check_vector_synapse(conn)
-    first = len(model.operators)
-    with input_before_gain(model, conn):
-        nengo_builder.Builder.build(model, conn)
-
     names = network_configs(model).selected_attributes(conn)
-    if names is None:
+    trained = None
+    if names is not None:
+        _check_connection_names(conn, names)
+        if names_with_prefix(names, "synapse"):
+            trained = _selected_synapse(model, conn, names)
+    if trained is None:
         _check_unused_step_scale(model, conn)
-        return
-    _check_connection_names(conn, names)
-    if compat.conn_has_weights(conn):
+    elif trained.parameterization.caveat is not None:
+        warnings.warn(
+            TrainableParamsWarning(f"{conn}: {trained.parameterization.caveat}")
+        )
+    with input_before_gain(model, conn), _pending_synapse(model, trained):
+        nengo_builder.Builder.build(model, conn)
+    if names is not None and compat.conn_has_weights(conn):
         mark_stock_signal(model, conn, "weights", names)
-    chosen = None
-    if names_with_prefix(names, "synapse"):
-        chosen = _selected_synapse(model, conn, names)
-    if chosen is None:
-        _check_unused_step_scale(model, conn)
-        return
-    parameterization, selected = chosen
-    if parameterization.caveat is not None:
-        warnings.warn(TrainableParamsWarning(f"{conn}: {parameterization.caveat}"))
-    _replace_synapse_operator(model, conn, first, parameterization, selected)
 
 
 def filter_operator(parameterization, parameters, input, output, tag=None):
@@ -223,80 +239,104 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
     )
 
 
-def build_vector_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
-    """Build a `.VectorLowpass` or `.VectorAlpha` natively (NengoDL only).
+#: Synapses that, untrained, are built with this package's operators: NengoDL
+#: would run them through its generic process builder (NumPy, no gradient).
+NATIVE_SYNAPSES = (VectorSynapse, Delay)
 
-    Connections and probes build their synapses in ``"update"`` mode, which gets
-    this package's filter operator with untrained parameters (where
-    ``trainable_params`` selects them, `build_connection` then replaces it with
-    one reading the connection's own parameters, at its ``tau_step_scale``).
-    Other uses fall back to core Nengo's
-    `~nengo.builder.processes.build_process` (run by NengoDL's generic,
-    numpy-based process builder).
+
+def _untrained_parameters(model, synapse, size):
+    """The parameterization and (untrained) parameter signals of a native synapse."""
+    if isinstance(synapse, Delay):
+        synapse.delays(size)  # one delay, or one per dimension
+        parameterization = DelayParameterization.fixed(synapse)
+    else:
+        synapse._check_shape((size,), (size,))
+        parameterization = parameterization_for(synapse)
+    # registered (as untrained) so that NengoDL holds them as parameters
+    parameters = add_parameters(
+        model, synapse, synapse, "synapse", parameterization, ()
+    )
+    return parameterization, parameters
+
+
+def build_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
+    """Build a synapse in NengoDL: with this package's operator where it can.
+
+    The synapse of the connection being built, where it trains (see
+    `build_connection`), is filtered by `filter_operator` (or, for a `.Delay`,
+    `.delay_operator`) reading the connection's parameter signals. A synapse of
+    `NATIVE_SYNAPSES` that does not train gets the same operator with untrained
+    parameters. Everything else is built by core Nengo's build function.
 
     Parameters
     ----------
     model : `~nengo.builder.Model`
         The model being built.
-    synapse : `.VectorSynapse`
+    synapse : `~nengo.synapses.Synapse`
         The synapse.
     sig_in : `~nengo.builder.Signal`
         The signal to filter.
     sig_out : `~nengo.builder.Signal`, optional
         The filtered signal (created if not given).
     mode : str, optional
-        As for ``build_process``.
+        As for `~nengo.builder.processes.build_process`.
 
     Returns
     -------
     `~nengo.builder.Signal`
         The filtered signal.
     """
+    trained = getattr(model, PENDING_ATTRIBUTE, None)
+    ours = trained is not None and synapse is trained.conn.synapse
+    if ours:
+        # only the connection's own synapse: a learning rule built with the
+        # connection may use the same synapse object
+        setattr(model, PENDING_ATTRIBUTE, None)
+    elif not isinstance(synapse, NATIVE_SYNAPSES):
+        return nengo_builder.Builder.build(
+            model, synapse, sig_in, sig_out=sig_out, mode=mode
+        )
     if mode != "update" or sig_in is None or sig_in.ndim != 1:
+        if ours:  # pragma: no cover (Nengo builds a connection's synapse so)
+            raise TrainableParamsError(
+                "only a vector signal in update mode can be filtered", obj=trained.conn
+            )
         return build_process(model, synapse, sig_in, sig_out=sig_out, mode=mode)
     if sig_out is None:
         sig_out = Signal(shape=sig_in.shape, name=f"{sig_in.name}.{synapse}")
-    synapse._check_shape(sig_in.shape, sig_out.shape)
-    parameterization = parameterization_for(synapse)
-    # registered (as untrained) so that NengoDL holds them as parameters
-    signals = add_parameters(model, synapse, synapse, "synapse", parameterization, ())
-    model.add_op(
-        filter_operator(parameterization, signals, sig_in, sig_out, tag=str(synapse))
-    )
+    if ours:
+        parameterization = trained.parameterization
+        parameters = add_parameters(
+            model,
+            trained.conn,
+            trained.conn,
+            "synapse",
+            parameterization,
+            trained.selected,
+        )
+        tag = f"{trained.conn}.trainable_synapse"
+    else:
+        parameterization, parameters = _untrained_parameters(
+            model, synapse, sig_in.shape[0]
+        )
+        tag = str(synapse)
+    if isinstance(parameterization, DelayParameterization):
+        op = delay_operator(
+            parameterization, parameters["delay"], sig_in, sig_out, model.dt, tag
+        )
+    else:
+        op = filter_operator(parameterization, parameters, sig_in, sig_out, tag)
+    model.add_op(op)
     return sig_out
 
 
 def register_build_function():
     """Register the NengoDL-only build functions (idempotent).
 
-    One for connections, one for vector synapses.
+    One for connections, one for synapses.
     """
     register_build_function_for(Connection, build_connection)
-    register_build_function_for(VectorSynapse, build_vector_synapse)
-
-
-def filters_mergeable(x, y):
-    """Whether two filter operators may share a group: only if their inputs match.
-
-    This is the rule stock NengoDL follows for the synapses these operators
-    replace (its lowpass filters' state signals have the input's size, and its
-    linear filters check the size), so a network plans the same with trainable
-    synapses as without. Merging filters of different sizes lets NengoDL put
-    their inputs, which different operators set, in one base array, and it then
-    writes them by scatter every step: that doubled the cost of training a small
-    network (``benchmarks/cost.py --network small``).
-
-    Parameters
-    ----------
-    x, y : `.SimTrainableLowpass` or `.SimTrainableLinearFilter`
-        The operators.
-
-    Returns
-    -------
-    bool
-        True if their inputs have the same shape.
-    """
-    return x.input.shape == y.input.shape
+    register_build_function_for(Synapse, build_synapse)
 
 
 @Builder.register(SimTrainableLowpass)
@@ -304,7 +344,7 @@ class TrainableLowpassBuilder(OpBuilder):
     """Build a group of `.SimTrainableLowpass` operators.
 
     Operators with inputs of the same size merge into one group (see
-    `filters_mergeable`); the coefficients are repeated for every element of each
+    `.filters_mergeable`); the coefficients are repeated for every element of each
     operator's input (or, for per-dimension time constants, one per element).
     """
 
@@ -356,7 +396,7 @@ class TrainableLinearFilterBuilder(OpBuilder):
 
     Operators whose filters have the same structure (parameterization type, order,
     direct term, discretization) and whose inputs have the same size merge (see
-    `filters_mergeable`).
+    `.filters_mergeable`).
     """
 
     def build_pre(self, signals, config):

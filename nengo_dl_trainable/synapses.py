@@ -22,9 +22,16 @@ factor of about ``exp(k lr)``. Why 1: see `.DEFAULT_STEP_SCALE`.
     The filter ``1 / ((tau1 s + 1)(tau2 s + 1))``. One time constant trains as
     above; both together as their sum ``tau1 + tau2`` (as above) and their spread
     ``(tau1 - tau2) / (tau1 + tau2)``, which steps a quarter as far
-    (`.SpreadEncoding`, `DoubleExpParameterization`).
+    (`.SpreadEncoding`, `.DoubleExpParameterization`).
     A time constant of 0 (a ``DoubleExp`` that is a lowpass) is not a parameter
     and stays 0.
+`.Delay` (``"delay"``)
+    A delay in seconds between 0 and the synapse's ``max_delay``, or one per
+    dimension (`.DelayParameterization`); not a linear filter, and not a time
+    constant (``tau_step_scale`` does not apply).
+`.PadeDelay`, `.LegendreDelay` (``"theta"``)
+    ``H(theta s)`` for a fixed stable ``H``, trained in ``theta`` as a time constant
+    (`.DelayFilterParameterization`).
 `~nengo.LinearFilter` (``"num"``, ``"den"``)
     The denominator is normalized to a leading coefficient of 1 and factored into
     sections of order two (and one of order one for an odd order). For continuous
@@ -56,6 +63,12 @@ its own module, and `parameterization_for` picks one.
 
 from nengo.synapses import LinearFilter
 
+from nengo_dl_trainable.delay import Delay
+from nengo_dl_trainable.delay_filters import LegendreDelay, PadeDelay
+from nengo_dl_trainable.delay_parameterization import (
+    DelayFilterParameterization,
+    DelayParameterization,
+)
 from nengo_dl_trainable.double_exp import DoubleExp
 from nengo_dl_trainable.double_exp_filter import DoubleExpParameterization
 from nengo_dl_trainable.errors import TrainableParamsError
@@ -83,7 +96,7 @@ def parameterization_for(synapse, trained=(), step_scale=None):
 
     Returns
     -------
-    FilterParameterization
+    `.FilterParameterization` or `.DelayParameterization`
 
     Raises
     ------
@@ -98,13 +111,15 @@ def parameterization_for(synapse, trained=(), step_scale=None):
         return VectorTauParameterization(synapse, trained, step_scale)
     if type(synapse) is DoubleExp:
         return DoubleExpParameterization(synapse, trained, step_scale)
+    if type(synapse) is Delay:
+        return DelayParameterization(synapse, trained, step_scale)
+    if type(synapse) in (PadeDelay, LegendreDelay):
+        return DelayFilterParameterization(synapse, trained, step_scale)
     if type(synapse) is LinearFilter:
-        if step_scale is not None:
-            raise TrainableParamsError(
-                f"tau_step_scale does not apply to {synapse!r}: a LinearFilter "
-                "trains its coefficients, not time constants"
-            )
-        return LinearFilterParameterization(synapse, trained)
+        parameterization = LinearFilterParameterization(synapse, trained)
+        # refuses a step scale
+        parameterization.select(trained, step_scale)
+        return parameterization
     subclass = (
         " (a subclass may change how it filters, so only the classes themselves "
         "are trained)"
@@ -113,6 +128,7 @@ def parameterization_for(synapse, trained=(), step_scale=None):
     )
     raise TrainableParamsError(
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
-        "Lowpass, Alpha, DoubleExp, LinearFilter, VectorLowpass and VectorAlpha "
-        f"synapses have trainable parameters{subclass}"
+        "Lowpass, Alpha, DoubleExp, LinearFilter, VectorLowpass, VectorAlpha, "
+        f"Delay, PadeDelay and LegendreDelay synapses have trainable "
+        f"parameters{subclass}"
     )

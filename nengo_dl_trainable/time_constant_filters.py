@@ -26,7 +26,7 @@ class TimeConstantParameterization(FilterParameterization):
     power : int
         1 for a lowpass, 2 for an alpha filter.
     trained, step_scale : optional
-        As for `FilterParameterization`.
+        As for `.FilterParameterization`.
     """
 
     def __init__(self, synapse, power, trained=(), step_scale=None):
@@ -34,6 +34,10 @@ class TimeConstantParameterization(FilterParameterization):
         self.parameters = ("tau",)
         #: the filter is ``1 / (tau s + 1)^power``
         self.power = power
+        self.select(trained, step_scale)
+
+    def select(self, trained=(), step_scale=None):
+        super().select(trained, step_scale)
         #: how ``tau`` is stored (`.LogEncoding`)
         self.encoding = LogEncoding(self.step_scale)
         self.encodings = {"tau": self.encoding}
@@ -63,7 +67,7 @@ class TauParameterization(TimeConstantParameterization):
     synapse : `~nengo.Lowpass` or `~nengo.Alpha`
         The synapse (exactly one of these classes).
     trained, step_scale : optional
-        As for `FilterParameterization`.
+        As for `.FilterParameterization`.
     """
 
     def __init__(self, synapse, trained=(), step_scale=None):
@@ -104,7 +108,7 @@ class VectorTauParameterization(TimeConstantParameterization):
     synapse : `.VectorLowpass` or `.VectorAlpha`
         The synapse.
     trained, step_scale : optional
-        As for `FilterParameterization`.
+        As for `.FilterParameterization`.
     """
 
     def __init__(self, synapse, trained=(), step_scale=None):

@@ -11,7 +11,9 @@
 #   NengoDL, and this package's tests, as on the pinned stack.
 # the wheel (Python 3.12, in .venv-wheel): built, installed into a fresh
 #   environment, and NengoDL issue #60's lines run with a plain ``import nengo_dl``.
-# current on Python 3.13 (in .venv-current-3.13): this package's tests.
+# current on Python 3.13 (in .venv-current-3.13): this package's tests once more,
+#   under NengoDL's test option --dtype float64 (as NengoDL's CI runs its suite
+#   under --dtype float64, --unroll-simulation 5 and --inference-only).
 #
 # This package's tests include the examples and doctests everywhere.
 # PYTHON, CURRENT_PYTHON and NEWEST_PYTHON pick the interpreters (default
@@ -39,10 +41,10 @@ gates() {  # the upstream NengoDL suite and Nengo's core suite, in venv $1
     "$1/bin/python" scripts/nengo_core_suite.py --mode installed default
 }
 
-our_tests() {  # this package's tests in venv $1
-    echo "== nengo-dl-trainable tests ($1)"
+our_tests() {  # this package's tests in venv $1, with NengoDL's test options $2...
+    echo "== nengo-dl-trainable tests ($*)"
     TF_CPP_MIN_LOG_LEVEL=3 "$1/bin/python" -m pytest -n 2 --doctest-modules \
-        nengo_dl_trainable 2> >(without_absl_lines)
+        "${@:2}" nengo_dl_trainable 2> >(without_absl_lines)
 }
 
 echo "== pinned stack: install ($PYTHON)"
@@ -76,4 +78,4 @@ VENV=.venv-wheel PYTHON=$CURRENT_PYTHON SOURCE="$(ls dist/nengo_dl_trainable-*.w
 echo "== current stack: install ($NEWEST_PYTHON)"
 VENV=.venv-current-3.13 PYTHON=$NEWEST_PYTHON EDITABLE=1 \
     bash scripts/install.sh tests,keras-spiking
-our_tests .venv-current-3.13
+our_tests .venv-current-3.13 --dtype=float64

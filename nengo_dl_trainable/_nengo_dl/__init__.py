@@ -6,7 +6,7 @@ uses those as they are. A few behaviours have no extension point, and are wrappe
 here, each as narrowly as possible:
 
 ``NengoBuilder.build``
-    Objects of the classes this package builds (`register_build_function`) go
+    Objects of the classes this package builds (`.core.register_build_function`) go
     straight to its build function. NengoDL's own dispatch would, on any
     ``BuildError`` raised inside it, build the object a second time with core
     Nengo's function on top of the half-built first attempt (which, for one,
@@ -49,8 +49,9 @@ here, each as narrowly as possible:
     the replicas).
 ``callbacks.IsolateState``, ``Simulator.save_params``, ``Simulator.load_params``
     Under such a strategy, read and set the simulation state of all replicas
-    (`read_saved_state`, `write_saved_state`), where NengoDL would read replica
-    0's share only and give it to every replica. ``save_params`` also writes the
+    (`.tf_distribute.read_saved_state`, `.tf_distribute.write_saved_state`),
+    where NengoDL would read replica 0's share only and give it to every
+    replica. ``save_params`` also writes the
     record of how this package's parameters are stored, and ``load_params``
     refuses a file whose record differs from the model's
     (`nengo_dl_trainable.checkpoint`).
@@ -63,9 +64,10 @@ here, each as narrowly as possible:
 The wraps live in one module per concern: `.core` (building, marking, reading
 parameters, freezing, fitting and parameter files), `.tf_distribute` (one
 simulation per replica) and `.fixes` (NengoDL bugs); `.wrapping` lists every
-wrapped name with its signature (`WRAPPED_SIGNATURES`). None of them imports the
-package's domain modules: those register, at import, the functions the wraps call
-(`.extension_points`); an empty point leaves NengoDL's behaviour as it is.
+wrapped name with its signature (``wrapping.WRAPPED_SIGNATURES``). None of them
+imports the package's domain modules: those register, at import, the functions
+the wraps call (`.extension_points`); an empty point leaves NengoDL's behaviour
+as it is.
 
 `apply` is called once when the package is imported; calling it again does
 nothing. It refuses to run against a NengoDL version other than the one whose

@@ -1,4 +1,9 @@
-import nengo_dl
+"""Fixtures of this package's tests (NengoDL's options: ``../conftest.py``).
+
+Tests use NengoDL's ``Simulator`` fixture and pytest-rng's ``seed`` and ``rng``
+fixtures, as NengoDL's own tests do.
+"""
+
 import pytest
 import tensorflow as tf
 
@@ -16,14 +21,3 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def clear_keras_session():
     tf.keras.backend.clear_session()
-
-
-@pytest.fixture
-def Simulator():
-    """NengoDL's simulator without progress bars."""
-
-    def make(*args, **kwargs):
-        kwargs.setdefault("progress_bar", False)
-        return nengo_dl.Simulator(*args, **kwargs)
-
-    return make

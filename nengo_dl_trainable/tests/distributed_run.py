@@ -46,7 +46,7 @@ N_STEPS = 15
 
 
 def make_net(dtype):
-    """Weights, encoders, biases, a synapse and per-neuron ``tau_rc`` all train."""
+    """Weights, encoders, biases, synapses and per-neuron ``tau_rc`` all train."""
     with nengo.Network(seed=0) as net:
         nengo_dl.configure_settings(trainable_params=None, dtype=dtype)
         stim = nengo.Node(np.zeros(2), label="stim")
@@ -68,6 +68,14 @@ def make_net(dtype):
         nengo.Connection(stim, shared, synapse=None)
         nengo.Connection(shared, out, synapse=None)
         net.config[shared.neurons].trainable_params = {"bias", "neuron_type.tau_rc"}
+        # a delay per dimension, whose delay line is simulation state
+        delayed = nengo.Connection(
+            stim,
+            out,
+            synapse=nengo_dl_trainable.Delay([0.002, 0.0035], max_delay=0.008),
+            label="delayed",
+        )
+        net.config[delayed].trainable_params = {"synapse"}
         probe = nengo.Probe(out)
     return net, stim, ens, conn, probe
 
@@ -92,9 +100,13 @@ def fit(sim, objects):
     sim.compile(optimizer=tf.optimizers.Adam(0.02), loss="mse")
     sim.fit({stim: x}, {probe: np.sin(3 * x)}, epochs=4, verbose=0, shuffle=False)
     results = parameters(sim)
-    # how far each value moved: the comparison means something only if they did
+    # how far each value moved, relative to its size (delays are milliseconds):
+    # the comparison means something only if they did
     results["moved"] = np.array(
-        [np.max(np.abs(results[k] - start[k])) for k in sorted(start)]
+        [
+            np.max(np.abs(results[k] - start[k])) / max(np.max(np.abs(start[k])), 1e-3)
+            for k in sorted(start)
+        ]
     )
     results["evaluate"] = np.array(
         sim.evaluate({stim: x}, {probe: np.sin(3 * x)}, verbose=0)["loss"]

@@ -148,6 +148,7 @@ def test_explicit_import_either_order(imports, disable):
     assert state == {"attribute": True, "wrapped": True}
 
 
+@pytest.mark.training
 def test_issue_60_with_only_nengo_dl_imports():
     """The README scenario, in a script that never names this package."""
     state = run_python(

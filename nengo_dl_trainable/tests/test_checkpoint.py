@@ -1,7 +1,6 @@
 """Parameter files keep the values they saved, or are refused with the reason."""
 
 import nengo
-import nengo_dl
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -25,12 +24,12 @@ def lowpass_net(tau_step_scale=None, trainable=("synapse",), label="filtered"):
     return net, u, conn, probe
 
 
-def train_lowpass(path, tau_step_scale=None):
+def train_lowpass(Simulator, path, tau_step_scale=None):
     """Issue #60's problem, trained part of the way; returns the learned tau."""
     net, u, conn, probe = lowpass_net(tau_step_scale)
     step = np.ones((1, 300, 1))
     target = nengo.Lowpass(0.1).filt(step, dt=0.001, axis=1)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         sim.fit({u: step}, {probe: target}, epochs=20, verbose=0)
         tau = sim.get_nengo_params(conn)["synapse"].tau
@@ -39,14 +38,14 @@ def train_lowpass(path, tau_step_scale=None):
 
 
 @pytest.mark.training
-def test_checkpoint_refused_under_another_step_scale(tmp_path):
+def test_checkpoint_refused_under_another_step_scale(Simulator, tmp_path):
     """The measured case: saved at the default scale, loaded at 200, was 4.7e-15 s."""
     path = tmp_path / "params"
-    learned = train_lowpass(path)
+    learned = train_lowpass(Simulator, path)
     assert learned > 0.01  # it trained (from 0.005)
 
     net, _, conn, _ = lowpass_net(tau_step_scale=200)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         with pytest.raises(SimulationError, match="filtered") as error:
             sim.load_params(path)
         # both encodings, named
@@ -56,22 +55,25 @@ def test_checkpoint_refused_under_another_step_scale(tmp_path):
         assert sim.get_nengo_params(conn)["synapse"].tau == pytest.approx(0.005)
 
     net, _, conn, _ = lowpass_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.load_params(path)
         assert sim.get_nengo_params(conn)["synapse"].tau == pytest.approx(learned)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("scale", [None, 5.0])
-def test_checkpoint_round_trips_at_the_same_scale(tmp_path, scale):
+def test_checkpoint_round_trips_at_the_same_scale(Simulator, tmp_path, scale):
     path = tmp_path / "params"
-    learned = train_lowpass(path, tau_step_scale=scale)
+    learned = train_lowpass(Simulator, path, tau_step_scale=scale)
     net, _, conn, _ = lowpass_net(tau_step_scale=scale)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.load_params(path)
         assert sim.get_nengo_params(conn)["synapse"].tau == pytest.approx(learned)
 
 
-def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(tmp_path):
+def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(
+    Simulator, tmp_path
+):
     """Neuron time constants and a DoubleExp's spread are checked alike."""
 
     def net_with(scale):
@@ -89,7 +91,7 @@ def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(tmp_path):
         return net
 
     path = tmp_path / "params"
-    with nengo_dl.Simulator(net_with(None), progress_bar=False) as sim:
+    with Simulator(net_with(None), progress_bar=False) as sim:
         sim.save_params(path)
     with np.load(str(path) + ".npz") as saved:
         assert RECORD_KEY in saved.files
@@ -97,7 +99,7 @@ def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(tmp_path):
     assert "SpreadEncoding(step_scale=1.0)" in record
     assert "neuron_type.tau_rc" in record
 
-    with nengo_dl.Simulator(net_with(3.0), progress_bar=False) as sim:
+    with Simulator(net_with(3.0), progress_bar=False) as sim:
         with pytest.raises(SimulationError, match="3 parameter") as error:
             sim.load_params(path)
     message = str(error.value)
@@ -105,45 +107,48 @@ def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(tmp_path):
     assert "neuron_type.tau_rc" in message
 
 
-def test_file_without_record_refused_where_parameters_exist(tmp_path):
+def test_file_without_record_refused_where_parameters_exist(Simulator, tmp_path):
     """A stock NengoDL file cannot say how time constants were stored."""
     path = tmp_path / "stock"
     net, *_ = lowpass_net(trainable=())
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.save_params(path)
     with np.load(str(path) + ".npz") as saved:
         # nothing of ours to record: the file is exactly NengoDL's
         assert RECORD_KEY not in saved.files
     # and loads as in NengoDL into the same network
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.load_params(path)
 
     net, *_ = lowpass_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         with pytest.raises(SimulationError, match="no record"):
             sim.load_params(path)
 
 
-def test_file_with_record_refused_by_model_without_parameters(tmp_path):
+@pytest.mark.training
+def test_file_with_record_refused_by_model_without_parameters(Simulator, tmp_path):
     path = tmp_path / "params"
-    train_lowpass(path)
+    train_lowpass(Simulator, path)
     net, *_ = lowpass_net(trainable=())
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         with pytest.raises(SimulationError, match="holds 1 parameter"):
             sim.load_params(path)
 
 
 @pytest.mark.parametrize("include_state", [False, True])
-def test_record_leaves_state_and_count_checks_as_nengo_dl(tmp_path, include_state):
+def test_record_leaves_state_and_count_checks_as_nengo_dl(
+    Simulator, tmp_path, include_state
+):
     path = tmp_path / "params"
     net, u, conn, probe = lowpass_net()
     x = np.ones((1, 20, 1))
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.run_steps(20, data={u: x})
         state = sim.tensor_graph.saved_state
         saved_state = tf.keras.backend.batch_get_value(list(state.values()))
         sim.save_params(path, include_state=include_state)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.load_params(path, include_state=include_state)
         loaded = tf.keras.backend.batch_get_value(
             list(sim.tensor_graph.saved_state.values())

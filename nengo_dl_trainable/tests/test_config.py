@@ -15,8 +15,8 @@ def configs_of(*networks):
     return [net.config for net in networks]
 
 
-def test_configure_settings_adds_param_to_all_kinds():
-    with nengo.Network() as net:
+def test_configure_settings_adds_param_to_all_kinds(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params={"bias", "synapse.tau"})
         ens = nengo.Ensemble(5, 1)
         conn = nengo.Connection(ens, ens)
@@ -39,8 +39,8 @@ def test_configure_settings_adds_param_to_all_kinds():
         net.config[conn].trainable_params = "bias"
 
 
-def test_configure_settings_again_keeps_object_settings():
-    with nengo.Network() as net:
+def test_configure_settings_again_keeps_object_settings(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params={"bias"})
         ens = nengo.Ensemble(5, 1)
         conn = nengo.Connection(ens, ens)
@@ -56,8 +56,8 @@ def test_configure_settings_again_keeps_object_settings():
     assert net.config[conn].trainable_params == {"synapse"}
 
 
-def test_configure_settings_through_nengo_dl():
-    with nengo.Network() as net:
+def test_configure_settings_through_nengo_dl(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, trainable=False)
         ens = nengo.Ensemble(5, 1)
     net.config[ens].trainable_params = ["encoders"]
@@ -90,8 +90,8 @@ def test_configure_settings_needs_network():
         ([1, 2], nengo.Ensemble, "attribute names must be strings"),
     ],
 )
-def test_bad_values_rejected_at_config_time(value, kind, match):
-    with nengo.Network() as net:
+def test_bad_values_rejected_at_config_time(seed, value, kind, match):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         obj = {
             nengo.Connection: lambda: nengo.Connection(
@@ -124,23 +124,23 @@ def test_good_values_parsed(value, expected):
     assert parsed == (None if expected is None else frozenset(expected))
 
 
-def test_resolution_class_object_nested():
-    with nengo.Network() as net:
+def test_resolution_class_object_nested(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         net.config[nengo.Connection].trainable_params = {"weights"}
         a = nengo.Ensemble(5, 1)
         c_default = nengo.Connection(a, a)
         c_object = nengo.Connection(a, a)
         net.config[c_object].trainable_params = {"synapse"}
-        with nengo.Network() as sub:
+        with nengo.Network(seed=seed) as sub:
             nengo_dl_trainable.configure_settings(trainable_params=None)
             c_sub_inherit = nengo.Connection(a, a)
             c_sub_class = nengo.Connection(a, a)
-        with nengo.Network() as sub2:
+        with nengo.Network(seed=seed) as sub2:
             nengo_dl_trainable.configure_settings(trainable_params=None)
             sub2.config[nengo.Connection].trainable_params = set()
             c_sub2 = nengo.Connection(a, a)
-            with nengo.Network() as subsub:
+            with nengo.Network(seed=seed) as subsub:
                 nengo_dl_trainable.configure_settings(trainable_params={"synapse.tau"})
                 c_subsub = nengo.Connection(a, a)
 
@@ -158,13 +158,13 @@ def test_resolution_class_object_nested():
     }
 
 
-def test_resolution_with_trainable_flag():
-    with nengo.Network() as net:
+def test_resolution_with_trainable_flag(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, trainable=None)
         a = nengo.Ensemble(5, 1)
         b = nengo.Ensemble(5, 1)
         c = nengo.Ensemble(5, 1)
-        with nengo.Network() as sub:
+        with nengo.Network(seed=seed) as sub:
             nengo_dl.configure_settings(trainable_params=None, trainable=None)
             d = nengo.Ensemble(5, 1)
 
@@ -188,8 +188,8 @@ def test_resolution_with_trainable_flag():
     assert selected_attributes(top, b.neurons) is None
 
 
-def test_nothing_configured_resolves_to_stock():
-    with nengo.Network() as net:
+def test_nothing_configured_resolves_to_stock(seed):
+    with nengo.Network(seed=seed) as net:
         a = nengo.Ensemble(5, 1)
         conn = nengo.Connection(a, a)
     assert selected_attributes(configs_of(net), a) is None
@@ -224,6 +224,7 @@ def make_ens_net(seed=0):
     return net, ens, conn
 
 
+@pytest.mark.training
 @pytest.mark.parametrize(
     "setting, expected",
     [
@@ -255,6 +256,7 @@ def test_per_attribute_training(Simulator, setting, expected):
     }
 
 
+@pytest.mark.training
 def test_inference_only_trains_nothing(Simulator):
     net, ens, conn = make_ens_net()
     net.config[ens].trainable_params = {"bias", "encoders"}
@@ -387,8 +389,8 @@ def test_learning_rule_conflict_warns(Simulator):
         ),
     ],
 )
-def test_build_time_errors_name_object(Simulator, make, names, match):
-    with nengo.Network() as net:
+def test_build_time_errors_name_object(seed, Simulator, make, names, match):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         obj = make()
     net.config[obj].trainable_params = names
@@ -398,9 +400,9 @@ def test_build_time_errors_name_object(Simulator, make, names, match):
     assert str(obj) in str(info.value)
 
 
-def test_failed_build_restores_nengo_precision(Simulator):
+def test_failed_build_restores_nengo_precision(seed, Simulator):
     """NengoDL alone would leave nengo.rc at 32 bits after a failed build."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         conn = nengo.Connection(nengo.Node(1), nengo.Node(size_in=1), synapse=None)
     net.config[conn].trainable_params = {"synapse"}
@@ -412,9 +414,9 @@ def test_failed_build_restores_nengo_precision(Simulator):
     assert nengo.rc.get("precision", "bits") == bits
 
 
-def test_class_defaults_skip_absent_attributes(Simulator):
+def test_class_defaults_skip_absent_attributes(seed, Simulator):
     """A default applies where the object has the attribute; no errors."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params={"weights", "synapse"})
         stim = nengo.Node([1])
         ens = nengo.Ensemble(5, 1)
@@ -442,8 +444,8 @@ def test_class_defaults_skip_absent_attributes(Simulator):
     }
 
 
-def test_weights_without_weights_error(Simulator):
-    with nengo.Network() as net:
+def test_weights_without_weights_error(seed, Simulator):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         a = nengo.Ensemble(3, 1)
         conn = nengo.Connection(a.neurons, a.neurons, transform=None)
@@ -453,7 +455,7 @@ def test_weights_without_weights_error(Simulator):
             pass
 
 
-def test_custom_process_synapse_error(Simulator):
+def test_custom_process_synapse_error(seed, Simulator):
     class MySynapse(nengo.synapses.Synapse):
         def make_state(self, shape_in, shape_out, dt, dtype=None, y0=None):
             return {}
@@ -461,7 +463,7 @@ def test_custom_process_synapse_error(Simulator):
         def make_step(self, shape_in, shape_out, dt, rng, state):
             return lambda t, x: x
 
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         conn = nengo.Connection(
             nengo.Node(1), nengo.Node(size_in=1), synapse=MySynapse()

@@ -34,7 +34,7 @@ def keras_model(kind, taus, trainable):
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 @pytest.mark.parametrize("equal", [False, True])
-def test_converted_keras_spiking_matches_keras(kind, equal, rng, allclose):
+def test_converted_keras_spiking_matches_keras(Simulator, kind, equal, rng, allclose):
     taus = np.full(len(TAUS), 0.01) if equal else TAUS
     model, _, out = keras_model(kind, taus, trainable=False)
     conv = nengo_dl.Converter(model, temporal_model=True, allow_fallback=False)
@@ -45,15 +45,18 @@ def test_converted_keras_spiking_matches_keras(kind, equal, rng, allclose):
         assert type(conn.synapse) is SYNAPSES[kind][0]
         assert allclose(conn.synapse.tau, taus, rtol=1e-7)  # float32 in Keras
     x = rng.uniform(0, 2, size=(4, 60, len(taus)))
-    with nengo_dl.Simulator(conv.net, minibatch_size=4, progress_bar=False) as sim:
+    with Simulator(conv.net, minibatch_size=4, progress_bar=False) as sim:
         converted = sim.predict(x)[conv.outputs[out]]
     expected = model.predict(x, verbose=0)
     # as in NengoDL's own converter tests: the Nengo network lags by one step
     assert allclose(converted[:, 1:], expected[:, :-1], atol=5e-6)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("kind", sorted(LAYERS))
-def test_trained_keras_time_constants_carry_over_and_keep_training(kind, rng, allclose):
+def test_trained_keras_time_constants_carry_over_and_keep_training(
+    Simulator, kind, rng, allclose
+):
     model, layer, out = keras_model(kind, np.full(3, 0.01), trainable=True)
     x = rng.uniform(0, 2, size=(8, 40, 3))
     target = np.stack([VectorLowpass([0.003, 0.01, 0.03]).filt(xi, dt=DT) for xi in x])
@@ -65,7 +68,7 @@ def test_trained_keras_time_constants_carry_over_and_keep_training(kind, rng, al
     conv = nengo_dl.Converter(model, temporal_model=True, allow_fallback=False)
     (conn,) = conv.net.all_connections
     assert allclose(conn.synapse.tau, keras_taus, rtol=1e-7)
-    with nengo_dl.Simulator(conv.net, minibatch_size=8, progress_bar=False) as sim:
+    with Simulator(conv.net, minibatch_size=8, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
         sim.fit(x, target, epochs=2, verbose=0)
         learned = sim.get_nengo_params(conn)["synapse"]

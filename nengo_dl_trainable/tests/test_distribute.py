@@ -78,12 +78,15 @@ def assert_replicas_equal_single(names, results, dtype):
         )
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fit_two_replicas_equals_one_device(dtype, tmp_path):
-    """Weights, encoders, biases, a synapse's tau, shared and per-neuron tau_rc."""
+    """Weights, encoders, biases, a synapse's tau, delays, shared and per-neuron
+    tau_rc."""
     names, results = run_scenario("fit", dtype, tmp_path)
     assert {
         "conn.synapse.tau",
+        "delayed.synapse.delay",
         "ens.neuron_type.tau_rc",
         "shared.neuron_type.tau_rc",
         "weight0",
@@ -92,6 +95,7 @@ def test_fit_two_replicas_equals_one_device(dtype, tmp_path):
     assert_replicas_equal_single(names, results, dtype)
 
 
+@pytest.mark.training
 def test_stateful_runs_two_replicas_equal_one_device(tmp_path):
     """State across run_steps, kept through fit, save_params and load_params."""
     names, results = run_scenario("stateful", "float64", tmp_path)
@@ -104,6 +108,7 @@ def test_stateful_runs_two_replicas_equal_one_device(tmp_path):
     assert_replicas_equal_single(names, results, "float64")
 
 
+@pytest.mark.training
 def test_freeze_two_replicas_equals_one_device(tmp_path):
     names, results = run_scenario("freeze", "float64", tmp_path)
     assert results["single/frozen_tau"] != 0.01  # the synapse learned
@@ -118,6 +123,7 @@ def test_minibatch_must_divide_among_replicas(tmp_path):
     )
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("scenario", ["fit", "stateful"])
 def test_two_workers_equal_one_process(scenario, tmp_path):
     """MultiWorkerMirroredStrategy: two processes over loopback, one CPU each."""

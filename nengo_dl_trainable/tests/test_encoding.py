@@ -8,6 +8,7 @@ from nengo_dl_trainable.encoding import (
     DEFAULT_STEP_SCALE,
     IDENTITY,
     SPREAD_STEP_FRACTION,
+    BoundedEncoding,
     LogEncoding,
     SpreadEncoding,
     double_exp_encodings,
@@ -15,12 +16,20 @@ from nengo_dl_trainable.encoding import (
     double_exp_time_constants,
 )
 
-ENCODINGS = [LogEncoding(), LogEncoding(7.0), SpreadEncoding(), SpreadEncoding(3.0)]
+ENCODINGS = [
+    LogEncoding(),
+    LogEncoding(7.0),
+    SpreadEncoding(),
+    SpreadEncoding(3.0),
+    BoundedEncoding(0.05),
+]
 
 
 def sample(encoding, rng, n=20):
     if isinstance(encoding, SpreadEncoding):
         return rng.uniform(-0.99, 0.99, n)
+    if isinstance(encoding, BoundedEncoding):
+        return rng.uniform(0.001, 0.999, n) * encoding.upper
     return np.exp(rng.uniform(np.log(1e-4), np.log(10.0), n))
 
 
@@ -87,3 +96,17 @@ def test_step_scale_must_be_positive(scale):
         LogEncoding(scale)
     with pytest.raises(ValueError, match="must be positive"):
         SpreadEncoding(scale)
+
+
+def test_bounded_encoding_closed_form_and_bounds():
+    encoding = BoundedEncoding(0.02)
+    # the logistic function: theta = 0 is the middle, +-log(3) a quarter from a bound
+    assert encoding.decode(0.0) == 0.01
+    assert np.allclose(encoding.decode(np.log([3.0, 1 / 3])), [0.015, 0.005])
+    # any stored value, however large, decodes within the bounds
+    extreme = encoding.decode(np.array([-800.0, 800.0]))
+    assert extreme[0] >= 0 and extreme[1] <= 0.02
+    assert repr(encoding) == "BoundedEncoding(upper=0.02)"
+    assert encoding != BoundedEncoding(0.03)
+    with pytest.raises(ValueError, match="positive"):
+        BoundedEncoding(0)

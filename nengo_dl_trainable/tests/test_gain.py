@@ -77,7 +77,7 @@ def run_core(net, stim, probes, x):
     "dtype, minibatch_size, unroll", [("float32", 1, 1), ("float64", 3, 4)]
 )
 def test_untrained_gain_matches_stock_nengo_dl(
-    dtype, minibatch_size, unroll, rng, allclose
+    Simulator, dtype, minibatch_size, unroll, rng, allclose
 ):
     x = inputs(rng, 32, batch=minibatch_size)
     outputs = {}
@@ -85,7 +85,7 @@ def test_untrained_gain_matches_stock_nengo_dl(
         net, stim, _, probes = gain_net(trainable=trainable)
         with net:
             nengo_dl.configure_settings(dtype=dtype)
-        with nengo_dl.Simulator(
+        with Simulator(
             net,
             minibatch_size=minibatch_size,
             unroll_simulation=unroll,
@@ -101,7 +101,8 @@ def test_untrained_gain_matches_stock_nengo_dl(
         assert allclose(ours, stock, **tolerance)
 
 
-def test_gain_gradient_matches_core_nengo_finite_differences(rng):
+@pytest.mark.training
+def test_gain_gradient_matches_core_nengo_finite_differences(Simulator, rng):
     """The gradient of the gain factor equals core Nengo's finite differences."""
     n_steps, lr = 20, 1e-6
     x = inputs(rng, n_steps)
@@ -109,7 +110,7 @@ def test_gain_gradient_matches_core_nengo_finite_differences(rng):
     net, stim, ens, (probe, _) = gain_net()
     with net:
         nengo_dl.configure_settings(dtype="float64")
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         built_gain = sim.data[ens].gain.copy()
         sim.compile(optimizer=tf.optimizers.SGD(lr), loss={probe: "mse"})
         sim.fit({stim: x[None]}, {probe: target[None]}, epochs=1, verbose=0)
@@ -137,12 +138,13 @@ def train(sim, stim, probe, x, epochs=10, lr=0.05):
     sim.fit({stim: x}, {probe: target}, epochs=epochs, verbose=0)
 
 
-def test_only_the_gain_trains(rng):
+@pytest.mark.training
+def test_only_the_gain_trains(Simulator, rng):
     x = inputs(rng, 30, batch=2)
     net, stim, ens, (probe, _) = gain_net()
     with net:
         nengo_dl.configure_settings(trainable_params=set())  # only ens's own setting
-    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
         before = sim.data[ens]
         weighted = [c for c in net.all_connections if sim.data[c].weights is not None]
         weights_before = [sim.data[c].weights.copy() for c in weighted]
@@ -169,11 +171,12 @@ def test_only_the_gain_trains(rng):
     assert np.allclose(info.value, after.gain)
 
 
-def test_frozen_gain_runs_in_core_nengo(rng, allclose):
+@pytest.mark.training
+def test_frozen_gain_runs_in_core_nengo(Simulator, rng, allclose):
     """Trained, frozen: core Nengo reproduces NengoDL, neuron input included."""
     x = inputs(rng, 40)
     net, stim, ens, probes = gain_net(weight_solver=False)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         train(sim, stim, probes[0], x[None])
         trained = sim.predict({stim: x[None]})
         learned_gain = sim.data[ens].gain
@@ -185,67 +188,68 @@ def test_frozen_gain_runs_in_core_nengo(rng, allclose):
         assert allclose(output, trained[probe][0], atol=1e-3, rtol=1e-4)
 
 
-def test_gain_save_load_round_trip(rng, tmp_path):
+@pytest.mark.training
+def test_gain_save_load_round_trip(Simulator, rng, tmp_path):
     x = inputs(rng, 30, batch=1)
     net, stim, ens, (probe, _) = gain_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         built_gain = sim.data[ens].gain.copy()
         train(sim, stim, probe, x, epochs=3)
         learned_gain = sim.data[ens].gain
         sim.save_params(tmp_path / "params")
     assert not np.allclose(learned_gain, built_gain)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         assert np.allclose(sim.data[ens].gain, built_gain)
         sim.load_params(tmp_path / "params")
         assert np.allclose(sim.data[ens].gain, learned_gain)
 
 
-def test_stock_does_not_include_the_gain():
+def test_stock_does_not_include_the_gain(Simulator):
     net, _, ens, _ = gain_net(trainable=("stock",))
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         assert nengo_dl_trainable.parameter_info(sim) == []
         assert sim.model.sig[ens]["encoders"].trainable
 
 
-def test_gain_of_direct_neurons():
-    with nengo.Network() as net:
+def test_gain_of_direct_neurons(Simulator, seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params={"gain"})
         direct = nengo.Ensemble(3, 1, neuron_type=nengo.Direct())
         lif = nengo.Ensemble(3, 1)
     # a default passes over the Direct ensemble
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         infos = nengo_dl_trainable.parameter_info(sim)
     assert [(info.obj, info.name) for info in infos] == [(lif, "gain")]
     # set on it, or marked, it is an error
     net.config[direct].trainable_params = {"gain"}
     with pytest.raises(TrainableParamsError, match="Direct neurons have no gain"):
-        nengo_dl.Simulator(net, progress_bar=False)
-    with nengo.Network() as net:
+        Simulator(net, progress_bar=False)
+    with nengo.Network(seed=seed) as net:
         nengo.Ensemble(
             3, 1, neuron_type=nengo.Direct(), gain=nengo_dl_trainable.L(None)
         )
     with pytest.raises(TrainableParamsError, match="Direct neurons have no gain"):
-        nengo_dl.Simulator(net, progress_bar=False)
+        Simulator(net, progress_bar=False)
 
 
-def test_inference_only_keeps_the_built_gain(rng, allclose):
+def test_inference_only_keeps_the_built_gain(Simulator, rng, allclose):
     x = inputs(rng, 20, batch=1)
     outputs = []
     for trainable in (("gain",), None):
         net, stim, _, probes = gain_net(trainable=trainable)
         with net:
             nengo_dl.configure_settings(inference_only=True)
-        with nengo_dl.Simulator(net, progress_bar=False) as sim:
+        with Simulator(net, progress_bar=False) as sim:
             outputs.append(sim.predict({stim: x})[probes[0]])
     assert allclose(outputs[0], outputs[1], atol=1e-4, rtol=1e-5)
 
 
-def test_connection_to_an_unbuilt_ensemble_fails_as_in_stock():
+def test_connection_to_an_unbuilt_ensemble_fails_as_in_stock(Simulator, seed):
     """Looking for a gain input must not make the post look built."""
-    with nengo.Network():
+    with nengo.Network(seed=seed):
         outside = nengo.Ensemble(3, 1)
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         stim = nengo.Node(np.zeros(3))
         nengo.Connection(stim, outside.neurons)
     with pytest.raises(BuildError, match="is not in the model"):
-        nengo_dl.Simulator(net, progress_bar=False)
+        Simulator(net, progress_bar=False)

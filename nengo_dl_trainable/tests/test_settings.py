@@ -33,9 +33,9 @@ def fit(sim, inp, probe, n_steps=5, epochs=2, lr=0.05, target=2.0):
     )
 
 
-def test_build_error_in_connection_is_not_retried(Simulator):
+def test_build_error_in_connection_is_not_retried(seed, Simulator):
     """Nengo's test_pes_adv_idx: NengoDL's retry swallowed this BuildError."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         pre = nengo.Ensemble(10, 1)
         post = nengo.Ensemble(10, 1)
         nengo.Connection(
@@ -51,6 +51,7 @@ def test_build_error_in_connection_is_not_retried(Simulator):
             Simulator(net)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("where", ["ensemble", "neurons"])
 def test_freeze_everything_then_opt_in(Simulator, where):
     """``trainable=False`` as default must not silently beat an object setting."""
@@ -90,10 +91,10 @@ def test_freeze_everything_then_opt_in(Simulator, where):
     assert lif.tau_rc != 0.02 and lif.tau_ref != 0.002 and lif.amplitude != 1
 
 
-def test_object_setting_beats_lower_network_default():
-    with nengo.Network() as net:
+def test_object_setting_beats_lower_network_default(seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None)
-        with nengo.Network() as sub:
+        with nengo.Network(seed=seed) as sub:
             nengo_dl.configure_settings(trainable=False, trainable_params=None)
             sub.config[nengo.Connection].trainable_params = set()
             a = nengo.Ensemble(5, 1)
@@ -104,8 +105,8 @@ def test_object_setting_beats_lower_network_default():
     assert names == {"synapse"} and names.explicit
 
 
-def test_neurons_and_ensemble_settings_contradict(Simulator):
-    with nengo.Network() as net:
+def test_neurons_and_ensemble_settings_contradict(seed, Simulator):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None)
         ens = nengo.Ensemble(5, 1)
     net.config[ens].trainable_params = {"encoders", "neuron_type"}
@@ -194,6 +195,7 @@ def mixed_network(default):
     return net, inp, probe, objects
 
 
+@pytest.mark.training
 def test_default_skips_what_cannot_train_and_reports(Simulator):
     net, inp, probe, objects = mixed_network({"synapse", "neuron_type"})
     with pytest.warns(TrainableParamsWarning) as record:
@@ -236,8 +238,8 @@ def test_default_skips_what_cannot_train_and_reports(Simulator):
         assert any(not np.allclose(before[k], after[k]) for k in before)
 
 
-def test_default_names_a_parameter_some_types_lack(Simulator):
-    with nengo.Network() as net:
+def test_default_names_a_parameter_some_types_lack(seed, Simulator):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params={"neuron_type.tau_rc"})
         lif = nengo.Ensemble(5, 1, neuron_type=nengo.LIFRate())
         relu = nengo.Ensemble(5, 1, neuron_type=nengo.RectifiedLinear())
@@ -271,8 +273,8 @@ def test_explicit_setting_on_such_objects_raises(Simulator, key, name, match):
     assert str(target) in str(info.value)
 
 
-def test_transitive_planner_refuses_clearly(Simulator):
-    with nengo.Network() as net:
+def test_transitive_planner_refuses_clearly(seed, Simulator):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(
             trainable_params={"synapse"}, planner=transitive_planner
         )
@@ -281,14 +283,14 @@ def test_transitive_planner_refuses_clearly(Simulator):
         Simulator(net)
 
     # nothing selected: the planner runs as in stock NengoDL
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(planner=transitive_planner)
         nengo.Connection(nengo.Node([1]), nengo.Node(size_in=1))
     with Simulator(net) as sim:
         sim.run_steps(3)
 
 
-def test_neuron_builder_attribute_check(Simulator, monkeypatch):
+def test_neuron_builder_attribute_check(seed, Simulator, monkeypatch):
     """A NengoDL builder without the attribute we set must not train nothing."""
     build_pre = LIFRateBuilder.build_pre
 
@@ -297,7 +299,7 @@ def test_neuron_builder_attribute_check(Simulator, monkeypatch):
         del self.tau_rc
 
     monkeypatch.setattr(LIFRateBuilder, "build_pre", without_tau_rc)
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None)
         ens = nengo.Ensemble(5, 1, neuron_type=nengo.LIFRate())
     net.config[ens].trainable_params = {"neuron_type.tau_rc"}
@@ -305,6 +307,7 @@ def test_neuron_builder_attribute_check(Simulator, monkeypatch):
         Simulator(net)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("analog", [True, False])
 def test_untrained_coefficients_stay_exact(Simulator, analog):
     """Training only ``den`` keeps ``num`` as given, in the original's scale."""
@@ -332,8 +335,9 @@ def test_untrained_coefficients_stay_exact(Simulator, analog):
     assert np.allclose(ref.data[probe], trained[0], atol=1e-5)
 
 
-def test_nonfinite_parameter_warns_in_fit_and_refuses_freeze(Simulator):
-    with nengo.Network() as net:
+@pytest.mark.training
+def test_nonfinite_parameter_warns_in_fit_and_refuses_freeze(seed, Simulator):
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, stateful=False)
         inp = nengo.Node([1])
         out = nengo.Node(size_in=1)
@@ -354,9 +358,10 @@ def test_nonfinite_parameter_warns_in_fit_and_refuses_freeze(Simulator):
         sim.fit(n_steps=5)
 
 
-def test_passthrough_tau_warns(Simulator):
+@pytest.mark.training
+def test_passthrough_tau_warns(seed, Simulator):
     """A time constant trained below 0.03 dt gets no gradient: say so."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, stateful=False)
         inp = nengo.Node([1])
         out = nengo.Node(size_in=1)
@@ -373,7 +378,7 @@ def test_passthrough_tau_warns(Simulator):
     assert tau[0] <= 0.03 * 0.001
 
 
-def test_core_suite_loader_selects_parameters():
+def test_core_suite_loader_selects_parameters(seed):
     """Mode ``default`` of scripts/nengo_core_suite.py is not vacuous."""
     options = {
         "--dtype": "float32",
@@ -383,7 +388,7 @@ def test_core_suite_loader_selects_parameters():
     }
     request = SimpleNamespace(config=SimpleNamespace(getoption=options.get))
     TestSimulator = make_test_sim(request)
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         ens = nengo.Ensemble(5, 1)
         conn = nengo.Connection(ens, ens)
         nengo.Connection(ens, ens, synapse=nengo.synapses.Triangle(0.01))
@@ -397,12 +402,13 @@ def test_core_suite_loader_selects_parameters():
     }
 
 
+@pytest.mark.training
 @pytest.mark.parametrize(
     "synapse", [nengo.Alpha(0.001), nengo.Lowpass(0.001, method="bilinear")]
 )
-def test_passthrough_warning_only_for_zoh_lowpass(Simulator, synapse):
+def test_passthrough_warning_only_for_zoh_lowpass(seed, Simulator, synapse):
     """Other filters have no passthrough case, so no such warning (issue 29)."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, stateful=False)
         inp = nengo.Node([1])
         out = nengo.Node(size_in=1)

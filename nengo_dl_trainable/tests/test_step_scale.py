@@ -1,7 +1,6 @@
 """``tau_step_scale``: how far one optimizer step moves a time constant."""
 
 import nengo
-import nengo_dl
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -60,11 +59,12 @@ def time_constants(sim, conn):
     return np.atleast_1d(np.asarray(synapse.tau, dtype=np.float64))
 
 
-def test_one_adam_step_moves_tau_by_step_scale_times_lr(rng):
+@pytest.mark.training
+def test_one_adam_step_moves_tau_by_step_scale_times_lr(Simulator, rng):
     """Adam's first step is ``lr`` in each trained value (``m / sqrt(v) = +-1``),
     so it moves ``log(tau)`` by ``step_scale * lr``."""
     net, stim, conns, probes, targets, x = step_network(rng)
-    with nengo_dl.Simulator(net, minibatch_size=4, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=4, progress_bar=False) as sim:
         target = sim.predict({stim: x})
         before = {name: time_constants(sim, conn) for name, conn in conns.items()}
         sim.compile(optimizer=tf.optimizers.Adam(LR), loss="mse")
@@ -85,13 +85,13 @@ def test_one_adam_step_moves_tau_by_step_scale_times_lr(rng):
         assert moved == pytest.approx(expected_scale * LR, rel=1e-3), name
 
 
-def test_step_scale_settings_resolve_like_trainable_params():
-    with nengo.Network() as net:
+def test_step_scale_settings_resolve_like_trainable_params(Simulator, seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params={"synapse"})
         a = nengo.Node(np.zeros(1))
         b = nengo.Node(size_in=1)
         outer = nengo.Connection(a, b, synapse=0.01)
-        with nengo.Network() as sub:
+        with nengo.Network(seed=seed) as sub:
             nengo_dl_trainable.configure_settings(tau_step_scale=7)
             inner = nengo.Connection(a, b, synapse=0.01)
             own = nengo.Connection(a, b, synapse=0.01)
@@ -99,7 +99,7 @@ def test_step_scale_settings_resolve_like_trainable_params():
     # a later default changes the default only
     with sub:
         nengo_dl_trainable.configure_settings(tau_step_scale=8)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         scales = {
             conn: sim.model.sig[conn]["synapse.tau"].initial_value[0]
             for conn in (outer, inner, own)
@@ -111,8 +111,8 @@ def test_step_scale_settings_resolve_like_trainable_params():
 
 
 @pytest.mark.parametrize("value", [0, -1, np.inf, np.nan, "fast"])
-def test_invalid_step_scales_are_refused(value):
-    with nengo.Network() as net:
+def test_invalid_step_scales_are_refused(seed, value):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         a = nengo.Node(np.zeros(1))
         conn = nengo.Connection(a, nengo.Node(size_in=1))
@@ -123,7 +123,7 @@ def test_invalid_step_scales_are_refused(value):
             nengo_dl_trainable.configure_settings(tau_step_scale=value)
 
 
-def test_step_scale_on_a_connection_must_apply():
+def test_step_scale_on_a_connection_must_apply(Simulator, seed):
     linear = nengo.LinearFilter([1], [0.01, 1])
     for synapse, names, match in [
         (nengo.Lowpass(0.01), {"weights"}, "none of its synapse's time constants"),
@@ -134,7 +134,7 @@ def test_step_scale_on_a_connection_must_apply():
             "none of its synapse's time constants .*LinearFilter trains its coeff",
         ),
     ]:
-        with nengo.Network() as net:
+        with nengo.Network(seed=seed) as net:
             nengo_dl_trainable.configure_settings(trainable_params=None)
             a = nengo.Node(np.zeros(1))
             conn = nengo.Connection(
@@ -144,11 +144,11 @@ def test_step_scale_on_a_connection_must_apply():
                 net.config[conn].trainable_params = names
             net.config[conn].tau_step_scale = 5
         with pytest.raises(TrainableParamsError, match=match):
-            nengo_dl.Simulator(net, progress_bar=False)
+            Simulator(net, progress_bar=False)
 
 
-def test_step_scale_default_passes_over_linear_filters():
-    with nengo.Network() as net:
+def test_step_scale_default_passes_over_linear_filters(Simulator, seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(
             trainable_params={"synapse"}, tau_step_scale=5
         )
@@ -159,7 +159,7 @@ def test_step_scale_default_passes_over_linear_filters():
         nengo.Connection(
             a, nengo.Node(size_in=1), synapse=nengo.Lowpass(0.01), transform=2
         )
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         infos = nengo_dl_trainable.parameter_info(sim)
     assert sorted(info.name for info in infos) == [
         "synapse.den",
@@ -204,7 +204,8 @@ NEURON_CASES = {
 }
 
 
-def test_one_adam_step_moves_neuron_time_constants_by_step_scale(rng):
+@pytest.mark.training
+def test_one_adam_step_moves_neuron_time_constants_by_step_scale(Simulator, rng):
     """As for synapses: Adam's first step moves ``log(p)`` by ``scale * lr``, with
     the ensemble's scale for time constants and 1 for the other parameters."""
     n_neurons = 6
@@ -238,7 +239,7 @@ def test_one_adam_step_moves_neuron_time_constants_by_step_scale(rng):
             if info.obj is ens
         }
 
-    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
         before = values(sim)
         sim.compile(optimizer=tf.optimizers.Adam(LR), loss="mse")
         # rates to 0: every parameter has a gradient
@@ -260,39 +261,39 @@ def test_one_adam_step_moves_neuron_time_constants_by_step_scale(rng):
         assert moved == pytest.approx(np.full(moved.shape, scale * LR), rel=1e-3), key
 
 
-def test_step_scale_on_an_ensemble_must_apply():
+def test_step_scale_on_an_ensemble_must_apply(Simulator, seed):
     for neuron_type, names in [
         (nengo.LIFRate(), {"encoders"}),
         (nengo.LIFRate(), {"neuron_type.amplitude"}),
         (nengo.RectifiedLinear(), {"neuron_type"}),
         (nengo.LIFRate(), None),
     ]:
-        with nengo.Network() as net:
+        with nengo.Network(seed=seed) as net:
             nengo_dl_trainable.configure_settings(trainable_params=None)
             ens = nengo.Ensemble(3, 1, neuron_type=neuron_type)
             if names is not None:
                 net.config[ens].trainable_params = names
             net.config[ens].tau_step_scale = 5
         with pytest.raises(TrainableParamsError, match="none of its neuron type's"):
-            nengo_dl.Simulator(net, progress_bar=False)
+            Simulator(net, progress_bar=False)
 
 
-def test_step_scale_default_reaches_neurons_and_passes_over_others():
+def test_step_scale_default_reaches_neurons_and_passes_over_others(Simulator, seed):
     """``configure_settings(tau_step_scale=...)`` is a default for connections
     and ensembles; a class default applies to its class only."""
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(
             trainable_params={"synapse", "neuron_type"}, tau_step_scale=5
         )
         relu = nengo.Ensemble(3, 1, neuron_type=nengo.RectifiedLinear())
         lif = nengo.Ensemble(3, 1, neuron_type=nengo.LIFRate())
         conn = nengo.Connection(relu, lif, synapse=0.01)
-        with nengo.Network() as sub:
+        with nengo.Network(seed=seed) as sub:
             nengo_dl_trainable.configure_settings(trainable_params=None)
             sub.config[nengo.Connection].tau_step_scale = 8
             inner = nengo.Ensemble(3, 1, neuron_type=nengo.LIFRate())
             inner_conn = nengo.Connection(lif, inner, synapse=0.01)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         thetas = {
             key: sim.model.sig[obj][name].initial_value[0]
             for key, obj, name in [

@@ -34,9 +34,9 @@ def make_net():
     return net, inp, probe, ens, lowpass, vector, linear
 
 
-def test_values_in_user_units_before_training():
+def test_values_in_user_units_before_training(Simulator):
     net, _, _, ens, lowpass, vector, linear = make_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         infos = {(p.obj, p.name): p for p in nengo_dl_trainable.parameter_info(sim)}
     tau = infos[(lowpass, "synapse.tau")]
     assert tau.shape == "shared" and tau.trains
@@ -54,9 +54,10 @@ def test_values_in_user_units_before_training():
     assert np.allclose(num.value, [3.0]) and np.allclose(den.value, [2e-4, 0.03, 2.0])
 
 
-def test_values_follow_training_and_match_freezing():
+@pytest.mark.training
+def test_values_follow_training_and_match_freezing(Simulator):
     net, inp, probe, ens, lowpass, vector, linear = make_net()
-    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         sim.fit(
             {inp: np.ones((2, 20, 2))},
@@ -77,12 +78,12 @@ def test_values_follow_training_and_match_freezing():
     assert np.allclose(linear.synapse.num, infos[(linear, "synapse.num")])
 
 
-def test_values_under_inference_only():
+def test_values_under_inference_only(Simulator):
     """``get_nengo_params`` fails there (NengoDL); reading values must not."""
     net, *_, lowpass, _, _ = make_net()
     with net:
         nengo_dl.configure_settings(inference_only=True)
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         infos = {(p.obj, p.name): p for p in nengo_dl_trainable.parameter_info(sim)}
         text = nengo_dl_trainable.summary(sim, print_fn=None)
     assert np.allclose(infos[(lowpass, "synapse.tau")].value, [0.005], rtol=1e-6)
@@ -90,9 +91,9 @@ def test_values_under_inference_only():
     assert "inference_only: nothing trains" in text
 
 
-def test_summary_lists_everything(capsys):
+def test_summary_lists_everything(Simulator, capsys):
     net, _, _, ens, lowpass, _, _ = make_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         text = nengo_dl_trainable.summary(sim)
     assert capsys.readouterr().out.strip() == text
     rows = [row.split(" | ") for row in text.splitlines()[1:-1]]
@@ -107,9 +108,9 @@ def test_summary_lists_everything(capsys):
     assert text.splitlines()[-1].startswith("4 parameter(s)")
 
 
-def test_closed_simulator_reports_initial_values():
+def test_closed_simulator_reports_initial_values(Simulator):
     net, *_, lowpass, _, _ = make_net()
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         pass
     with pytest.warns(UserWarning, match="closed"):
         infos = nengo_dl_trainable.parameter_info(sim)
@@ -117,7 +118,7 @@ def test_closed_simulator_reports_initial_values():
 
 
 @pytest.mark.training
-def test_record_parameters_equals_parameter_info_after_each_epoch(rng):
+def test_record_parameters_equals_parameter_info_after_each_epoch(Simulator, rng):
     with nengo.Network(seed=0) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         stim = nengo.Node(np.zeros(1))
@@ -144,7 +145,7 @@ def test_record_parameters_equals_parameter_info_after_each_epoch(rng):
                 }
             )
 
-    with nengo_dl.Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
         recorder = nengo_dl_trainable.RecordParameters(
             sim, {"tau": (conn, "synapse.tau"), "tau_rc": (ens, "neuron_type.tau_rc")}
         )
@@ -167,14 +168,14 @@ def test_record_parameters_equals_parameter_info_after_each_epoch(rng):
     assert recorder.values["tau"] == history.history["tau"]
 
 
-def test_find_parameter_and_its_errors():
-    with nengo.Network() as net:
+def test_find_parameter_and_its_errors(Simulator, seed):
+    with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
         a = nengo.Node(np.zeros(1))
         conn = nengo.Connection(a, nengo.Node(size_in=1), synapse=0.02)
         net.config[conn].trainable_params = {"synapse"}
         other = nengo.Connection(a, nengo.Node(size_in=1))
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         info = nengo_dl_trainable.find_parameter(sim, conn, "synapse.tau")
         assert info.obj is conn
         assert info.value == pytest.approx([0.02])

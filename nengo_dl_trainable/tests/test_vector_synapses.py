@@ -118,7 +118,7 @@ def test_connection_equals_scalar_connections_core_nengo(kind, rng, allclose):
     "dtype, minibatch_size, unroll", [("float32", 1, 1), ("float64", 3, 4)]
 )
 def test_nengo_dl_equals_scalar_synapses(
-    kind, trainable, dtype, minibatch_size, unroll, rng, allclose
+    Simulator, kind, trainable, dtype, minibatch_size, unroll, rng, allclose
 ):
     """Native NengoDL build = per-dimension scalar synapses, trainable or not."""
     x = rng.uniform(-1, 1, size=(minibatch_size, 60, len(TAUS)))
@@ -128,7 +128,7 @@ def test_nengo_dl_equals_scalar_synapses(
         net, stim, conn, probe = network(synapse, x, trainable, separate=separate)
         with net:
             nengo_dl.configure_settings(dtype=dtype)
-        with nengo_dl.Simulator(
+        with Simulator(
             net, minibatch_size=minibatch_size, unroll_simulation=unroll
         ) as sim:
             outputs.append(sim.predict({stim: x})[probe])
@@ -141,15 +141,15 @@ def test_nengo_dl_equals_scalar_synapses(
 
 
 @pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
-def test_probe_with_vector_synapse(kind, rng, allclose):
+def test_probe_with_vector_synapse(Simulator, seed, kind, rng, allclose):
     x = rng.uniform(-1, 1, size=(50, 2))
-    with nengo.Network() as net:
+    with nengo.Network(seed=seed) as net:
         stim = nengo.Node(nengo.processes.PresentInput(x, presentation_time=DT))
         probe = nengo.Probe(stim, synapse=VECTOR_TYPES[kind][0]([0.003, 0.02]))
     with nengo.Simulator(net, progress_bar=False) as sim:
         sim.run_steps(50)
     core = sim.data[probe]
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.run_steps(50)
     assert allclose(sim.data[probe], core, atol=1e-6)
     reference = per_dimension_reference(VECTOR_TYPES[kind][1], [0.003, 0.02], x)
@@ -157,16 +157,17 @@ def test_probe_with_vector_synapse(kind, rng, allclose):
     assert allclose(core[1:], reference[:-1], atol=1e-12)
 
 
-def test_wrong_length_names_connection():
+def test_wrong_length_names_connection(Simulator):
     x = np.zeros((1, 10, 3))
     net, _, conn, _ = network(VectorLowpass([0.01, 0.02]), x)
     with pytest.raises(TrainableParamsError, match="2 time constants, for a conn"):
-        with nengo_dl.Simulator(net):
+        with Simulator(net):
             pass
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
-def test_gradients_match_finite_differences(kind, rng):
+def test_gradients_match_finite_differences(Simulator, kind, rng):
     """Per-dimension gradient of the loss with respect to log(tau_i)."""
     vector_type, _ = VECTOR_TYPES[kind]
     x = rng.uniform(-1, 1, size=(1, 40, len(TAUS)))
@@ -175,7 +176,7 @@ def test_gradients_match_finite_differences(kind, rng):
     with net:
         nengo_dl.configure_settings(dtype="float64")
     lr = 1e-6
-    with nengo_dl.Simulator(net, progress_bar=False) as sim:
+    with Simulator(net, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.SGD(lr), loss="mse")
         sim.fit({stim: x}, {probe: target}, epochs=1, verbose=0)
         signal = sim.model.sig[conn]["synapse.tau"]
@@ -195,8 +196,9 @@ def test_gradients_match_finite_differences(kind, rng):
         assert gradients[i] == pytest.approx(numeric, rel=1e-4)
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))
-def test_learning_and_freeze_round_trip(kind, rng, allclose):
+def test_learning_and_freeze_round_trip(Simulator, kind, rng, allclose):
     """Recover per-dimension time constants; the frozen network runs in core Nengo."""
     vector_type, _ = VECTOR_TYPES[kind]
     true_taus = np.array([0.004, 0.01, 0.03])
@@ -205,7 +207,7 @@ def test_learning_and_freeze_round_trip(kind, rng, allclose):
     y = np.stack([run_core(net, stim, probe, xi) for xi in x])
 
     net, stim, conn, probe = network(vector_type([0.01] * 3), x, {"synapse"})
-    with nengo_dl.Simulator(net, minibatch_size=4, progress_bar=False) as sim:
+    with Simulator(net, minibatch_size=4, progress_bar=False) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
         sim.fit({stim: x}, {probe: y}, epochs=150, verbose=0)
         trained = sim.predict({stim: x})[probe]

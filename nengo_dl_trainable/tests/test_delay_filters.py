@@ -1,0 +1,170 @@
+import math
+import pickle
+
+import nengo
+import nengo_dl
+import numpy as np
+import pytest
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+from scipy import interpolate, signal
+
+import nengo_dl_trainable
+from nengo_dl_trainable import LegendreDelay, PadeDelay
+from nengo_dl_trainable.delay_filters import legendre_delay, pade_delay
+from nengo_dl_trainable.operators import SimTrainableLinearFilter
+
+DT = 0.001
+FILTERS = {"pade": PadeDelay, "legendre": LegendreDelay}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5, 7])
+def test_pade_coefficients_match_scipy(order):
+    taylor = [(-1) ** k / math.factorial(k) for k in range(2 * order + 2)]
+    num, den = interpolate.pade(taylor, order, order - 1)
+    ours_num, ours_den = pade_delay(order)
+    assert np.allclose(ours_num, num.coeffs / den.coeffs[0], rtol=1e-10)
+    assert np.allclose(ours_den, den.coeffs / den.coeffs[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("order", [1, 2, 4, 6])
+def test_legendre_system_realizes_the_pade_approximant(order):
+    num, den = legendre_delay(order)
+    pade_num, pade_den = pade_delay(order)
+    assert np.allclose(num, pade_num, rtol=1e-9)
+    assert np.allclose(den, pade_den, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", sorted(FILTERS))
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_step_response_matches_closed_form_and_scipy(kind, order):
+    theta, n_steps = 0.015, 80
+    y = FILTERS[kind](theta, order).filt(np.ones((n_steps, 1)), dt=DT)[:, 0]
+    # a zero-order hold is exact for a step: sample n is the response at (n + 1) dt
+    t = (np.arange(n_steps) + 1) * DT
+    if order == 1:
+        expected = 1 - np.exp(-t / theta)  # [0/1] is 1 / (theta s + 1)
+    else:
+        num, den = pade_delay(order)
+        rate = 1 / theta
+        system = signal.lti(
+            num * rate ** np.arange(order - len(num) + 1, order + 1),
+            den * rate ** np.arange(order + 1),
+        )
+        _, expected = signal.step(system, T=np.concatenate([[0], t]))
+        expected = expected[1:]
+    assert np.allclose(y, expected, rtol=0, atol=1e-9)
+    if order >= 5:  # close to a delayed step
+        assert np.max(np.abs(y[: int(0.5 * theta / DT)])) < 0.15
+        assert np.max(np.abs(y[int(2 * theta / DT) :] - 1)) < 0.05
+
+
+def test_validation():
+    with pytest.raises(ValidationError, match="theta"):
+        PadeDelay(0, 3)
+    with pytest.raises(ValidationError, match="order"):
+        LegendreDelay(0.01, 0)
+    synapse = PadeDelay(0.01, 3)
+    assert pickle.loads(pickle.dumps(synapse)) == synapse
+    assert synapse != PadeDelay(0.01, 4)
+    assert repr(synapse) == "PadeDelay(theta=0.01, order=3)"
+
+
+def delay_filter_net(synapse, d=2, trainable=("synapse",), dtype=None):
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        if dtype is not None:
+            nengo_dl.configure_settings(dtype=dtype)
+        stim = nengo.Node(np.zeros(d))
+        out = nengo.Node(size_in=d)
+        conn = nengo.Connection(stim, out, synapse=synapse)
+        if trainable is not None:
+            net.config[conn].trainable_params = set(trainable)
+        probe = nengo.Probe(out)
+    return net, stim, conn, probe
+
+
+def run_core(net, stim, probe, x):
+    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
+    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
+        sim.run_steps(x.shape[0])
+    return sim.data[probe]
+
+
+@pytest.mark.parametrize("kind", sorted(FILTERS))
+@pytest.mark.parametrize(
+    "dtype, order, minibatch_size, unroll",
+    [("float32", 2, 1, 1), ("float64", 4, 3, 5), ("float32", 6, 2, 1)],
+)
+def test_trainable_filter_equals_core_nengo(
+    Simulator, kind, dtype, order, minibatch_size, unroll, rng
+):
+    net, stim, conn, probe = delay_filter_net(
+        FILTERS[kind](0.012, order), trainable=("synapse.theta",), dtype=dtype
+    )
+    x = rng.uniform(-1, 1, size=(minibatch_size, 40, 2))
+    with Simulator(net, minibatch_size=minibatch_size, unroll_simulation=unroll) as sim:
+        assert any(
+            isinstance(op, SimTrainableLinearFilter) for op in sim.model.operators
+        )
+        y = sim.predict_on_batch({stim: x})[probe]
+    atol = 1e-5 if dtype == "float32" else 1e-12
+    for i in range(minibatch_size):
+        assert np.allclose(y[i], run_core(net, stim, probe, x[i]), rtol=0, atol=atol)
+
+
+def core_loss(kind, theta, order, x, target):
+    net, stim, _, probe = delay_filter_net(
+        FILTERS[kind](theta, order), d=1, trainable=None
+    )
+    return np.mean(
+        [
+            np.mean((run_core(net, stim, probe, xi) - ti) ** 2)
+            for xi, ti in zip(x, target, strict=True)
+        ]
+    )
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("kind, order", [("pade", 3), ("legendre", 5)])
+def test_theta_gradient_matches_finite_differences(Simulator, kind, order, rng):
+    """One SGD step in float64; ``theta`` is stored as ``log(theta)``."""
+    theta, lr = 0.01, 1e-4
+    x = rng.uniform(-1, 1, size=(2, 30, 1))
+    target = rng.uniform(-1, 1, size=(2, 30, 1))
+    net, stim, conn, probe = delay_filter_net(
+        FILTERS[kind](theta, order), d=1, dtype="float64"
+    )
+    with Simulator(net, minibatch_size=2) as sim:
+        sim.compile(optimizer=tf.optimizers.SGD(lr), loss="mse")
+        sim.fit({stim: x}, {probe: target}, epochs=1, verbose=0)
+        stored = sim.tensor_graph.get_tensor(sim.model.sig[conn]["synapse.theta"])
+        stored = float(np.ravel(stored.numpy())[0])
+    gradient = (np.log(theta) - stored) / lr
+    h = 1e-7
+    numeric = (
+        core_loss(kind, theta * np.exp(h), order, x, target)
+        - core_loss(kind, theta * np.exp(-h), order, x, target)
+    ) / (2 * h)
+    assert abs(numeric) > 1e-4  # the test is not trivial
+    assert gradient == pytest.approx(numeric, rel=1e-4)
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("kind", sorted(FILTERS))
+def test_frozen_filter_runs_in_core_nengo(Simulator, kind, rng):
+    net, stim, conn, probe = delay_filter_net(FILTERS[kind](0.01, 4), d=1)
+    x = rng.uniform(-1, 1, size=(2, 40, 1))
+    target = np.roll(x, 15, axis=1)
+    with Simulator(net, minibatch_size=2) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.05, epsilon=1e-12), loss="mse")
+        sim.fit({stim: x}, {probe: target}, epochs=1, verbose=0)
+        (info,) = nengo_dl_trainable.parameter_info(sim)
+        y = sim.predict_on_batch({stim: x})[probe]
+        sim.freeze_params(net)
+    assert type(conn.synapse) is FILTERS[kind] and conn.synapse.order == 4
+    assert np.allclose(conn.synapse.theta, info.value, rtol=1e-6)
+    # Adam's first step moves log(theta) by the rate
+    assert abs(np.log(conn.synapse.theta / 0.01)) == pytest.approx(0.05, rel=1e-4)
+    for i in range(2):
+        assert np.allclose(y[i], run_core(net, stim, probe, x[i]), atol=1e-5)
