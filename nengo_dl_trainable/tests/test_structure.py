@@ -80,3 +80,21 @@ def test_integration_imports_no_domain_module():
     for name in integration:
         outside = {m for m in graph[name] if not m.startswith(INTEGRATION)}
         assert not outside, f"{name} imports {outside}"
+
+
+def test_every_subpackage_is_packaged():
+    """The wheel lists its packages: a new subpackage must be listed too."""
+    import tomllib
+
+    import pytest
+
+    pyproject = PACKAGE.parent / "pyproject.toml"
+    if not pyproject.exists():
+        pytest.skip("not a source checkout (the installed package has no pyproject)")
+    listed = set(tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["packages"])
+    # every folder with Python files (the tests folder has no __init__.py)
+    found = {
+        ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert found == listed
