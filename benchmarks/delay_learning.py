@@ -12,22 +12,26 @@ Three measurements, each printed and written to ``results/delay_learning.json``:
     Delayed recall: the output of a network must be its input 25 ms ago. Input
     (smooth random, 2 dimensions) -> ``Delay`` -> a passthrough node -> ``Lowpass``
     -> 100 LIF-rate neurons (``amplitude=0.01``) -> decoded output. Weights,
-    encoders and biases train in every condition (stock NengoDL); four
-    conditions: ``fixed`` (delays 10 ms, tau 5 ms, neither trains), ``time
-    constants`` (tau trains), ``delays`` (the delays train, one per dimension),
-    ``both``. Adam at each of ``--rates`` (1e-3 and 1e-2), minibatch 32, 1024
+    encoders and biases train in every condition (stock NengoDL); five conditions:
+    ``fixed`` (delays 10 ms, tau 5 ms, neither trains), ``time constants`` (tau
+    trains), ``delays`` (the delays train, one per dimension), ``both``, and ``both,
+    one synapse``: a ``DelayedLowpass`` from the input in place of the ``Delay`` and
+    the ``Lowpass`` (and so one synapse update, one step, less), its delays and tau
+    trained. Adam at each of ``--rates`` (1e-3 and 1e-2), minibatch 32, 1024
     training examples of 120 steps, ``--epochs`` epochs (32 steps each: 320 in all
-    by default); the loss and the test MSE (256 new examples) leave out the first
-    40 steps (before 25 ms the target is the initial 0); over ``--seeds`` seeds.
-    (With amplitude 1 the decoders' Adam steps were too large: training the
-    weights alone made the test error worse, at 1e-3 as at 1e-2.)
+    by default); the loss and the test MSE (256 new examples) leave out the first 40
+    steps (before 25 ms the target is the initial 0); over ``--seeds`` seeds. (With
+    amplitude 1 the decoders' Adam steps were too large: training the weights alone
+    made the test error worse, at 1e-3 as at 1e-2.)
 ``cost``
-    Seconds per training epoch of the task's network with a trainable ``Delay``
-    against the same network with a trainable ``Lowpass`` in its place, the two
-    alternated epoch by epoch in one process; medians and their ratio.
+    Seconds per training epoch of the task's network with a trainable ``Delay``,
+    and with a trainable ``DelayedLowpass`` (none on the next connection),
+    against the same network with a trainable ``Lowpass`` in its place, the three
+    alternated epoch by epoch in one process; medians and their ratios.
 
 Usage: ``python benchmarks/delay_learning.py [--parts recovery task cost]
-[--seeds 0 1 2] [--epochs N] [--rates 1e-3 1e-2] [--recovery-epochs N]``
+[--seeds 0 1 2] [--epochs N] [--rates 1e-3 1e-2] [--conditions ...]
+[--recovery-epochs N]``
 """
 
 import argparse
@@ -40,7 +44,7 @@ import tensorflow as tf
 from _results import machine, write
 
 import nengo_dl_trainable
-from nengo_dl_trainable import Delay
+from nengo_dl_trainable import Delay, DelayedLowpass
 
 DT = 0.001
 LAG = 0.025  # the task's delay, seconds
@@ -106,9 +110,21 @@ def recovery(epochs, seed):
     }
 
 
-def task_network(condition, seed, lowpass_instead=False):
-    """The delayed-recall network under ``condition``."""
-    train_delay = condition in ("delays", "both")
+#: The ``task`` condition where one `DelayedLowpass` learns its delays and tau.
+ONE_SYNAPSE = "both, one synapse"
+CONDITIONS = ("fixed", "time constants", "delays", "both", ONE_SYNAPSE)
+
+
+def task_network(condition, seed, first="Delay"):
+    """The delayed-recall network under ``condition``.
+
+    ``first`` is the synapse from the input: ``"Delay"``, ``"Lowpass"`` (for the
+    cost) or ``"DelayedLowpass"`` (``ONE_SYNAPSE``: then the connection into the
+    ensemble has no synapse).
+    """
+    if condition == ONE_SYNAPSE:
+        first = "DelayedLowpass"
+    train_first = condition in ("delays", "both", ONE_SYNAPSE)
     train_tau = condition in ("time constants", "both")
     with nengo.Network(seed=seed) as net:
         nengo_dl_trainable.configure_settings(trainable_params=None)
@@ -117,17 +133,18 @@ def task_network(condition, seed, lowpass_instead=False):
         mid = nengo.Node(size_in=2)
         ens = nengo.Ensemble(100, 2)
         out = nengo.Node(size_in=2)
-        first = (
-            nengo.Lowpass(0.005)
-            if lowpass_instead
-            else Delay([0.01, 0.01], max_delay=0.05)
-        )
-        c_delay = nengo.Connection(stim, mid, synapse=first)
-        c_tau = nengo.Connection(mid, ens, synapse=nengo.Lowpass(0.005))
+        first_synapse = {
+            "Delay": Delay([0.01, 0.01], max_delay=0.05),
+            "Lowpass": nengo.Lowpass(0.005),
+            "DelayedLowpass": DelayedLowpass(0.005, [0.01, 0.01], max_delay=0.05),
+        }[first]
+        second = None if first == "DelayedLowpass" else nengo.Lowpass(0.005)
+        c_first = nengo.Connection(stim, mid, synapse=first_synapse)
+        c_tau = nengo.Connection(mid, ens, synapse=second)
         c_out = nengo.Connection(ens, out, synapse=None)
         net.config[c_out].trainable_params = {"weights"}
-        if train_delay:
-            net.config[c_delay].trainable_params = {"synapse"}
+        if train_first:
+            net.config[c_first].trainable_params = {"synapse"}
         if train_tau:
             net.config[c_tau].trainable_params = {"synapse"}
         probe = nengo.Probe(out)
@@ -165,8 +182,8 @@ def cost(epochs, seed):
     x = smooth_signals(rng, 256, TASK_STEPS, 2)
     y = delayed(x, LAG)
     sims = {}
-    for name, lowpass in (("Delay", False), ("Lowpass", True)):
-        net, stim, probe = task_network("delays", seed, lowpass_instead=lowpass)
+    for name in ("Delay", "Lowpass", "DelayedLowpass"):
+        net, stim, probe = task_network("delays", seed, first=name)
         sim = nengo_dl.Simulator(net, minibatch_size=32, progress_bar=False)
         sim.compile(optimizer=tf.optimizers.Adam(0.001), loss="mse")
         sim.fit({stim: x}, {probe: y}, epochs=1, verbose=0)  # traced and warm
@@ -183,6 +200,7 @@ def cost(epochs, seed):
     return {
         "seconds per epoch (median)": medians,
         "Delay / Lowpass": medians["Delay"] / medians["Lowpass"],
+        "DelayedLowpass / Lowpass": medians["DelayedLowpass"] / medians["Lowpass"],
         "epochs": epochs,
     }
 
@@ -198,6 +216,9 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rates", nargs="+", type=float, default=[1e-3, 1e-2])
+    parser.add_argument(
+        "--conditions", nargs="+", default=list(CONDITIONS), choices=CONDITIONS
+    )
     parser.add_argument("--recovery-epochs", type=int, default=60)
     parser.add_argument("--cost-epochs", type=int, default=7)
     args = parser.parse_args()
@@ -212,7 +233,7 @@ def main():
     if "task" in args.parts:
         rows = {}
         for rate in args.rates:
-            for condition in ("fixed", "time constants", "delays", "both"):
+            for condition in args.conditions:
                 runs = [task(condition, seed, args.epochs, rate) for seed in args.seeds]
                 errors = [run["test mse"] for run in runs]
                 rows[f"{condition}, Adam {rate:g}"] = {"runs": runs, "test mse": errors}
@@ -232,7 +253,8 @@ def main():
             + ", ".join(
                 f"{k} {v:.3f}" for k, v in c["seconds per epoch (median)"].items()
             )
-            + f"; ratio {c['Delay / Lowpass']:.2f}"
+            + f"; ratios Delay / Lowpass {c['Delay / Lowpass']:.2f}, "
+            f"DelayedLowpass / Lowpass {c['DelayedLowpass / Lowpass']:.2f}"
         )
     write(results, "results/delay_learning.json")
 

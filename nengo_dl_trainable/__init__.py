@@ -43,7 +43,7 @@ from nengo_dl_trainable import (
     synapse_builders,
 )
 from nengo_dl_trainable._nengo_dl import configure_settings
-from nengo_dl_trainable.delay import Delay
+from nengo_dl_trainable.delay import Delay, DelayedLowpass
 from nengo_dl_trainable.delay_filters import LegendreDelay, PadeDelay
 from nengo_dl_trainable.double_exp import DoubleExp
 from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
@@ -81,6 +81,7 @@ __all__ = [
     "TrainableParamsParam",
     "TrainableParamsWarning",
     "Delay",
+    "DelayedLowpass",
     "DoubleExp",
     "filter_poles",
     "find_parameter",

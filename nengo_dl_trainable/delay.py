@@ -22,13 +22,16 @@ have, and the bound a trained delay stays under
 and ``make_step``, also for `~nengo.synapses.Synapse.filt` and probes) and in
 NengoDL (`.TrainableDelayBuilder`), where its delays train through ``fit`` with
 ``trainable_params = {"synapse"}`` (or ``"synapse.delay"``).
+
+`DelayedLowpass` is a `Delay` followed by a `~nengo.Lowpass` in one synapse, so
+that one connection can learn both its delay and its time constant.
 """
 
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.params import NdarrayParam, NumberParam
 from nengo.rc import rc
-from nengo.synapses import Synapse
+from nengo.synapses import Lowpass, Synapse
 
 
 class DelaysParam(NdarrayParam):
@@ -248,3 +251,83 @@ class Delay(Synapse):
             return np.sum(weights * buffer, axis=0)
 
         return step_delay
+
+
+class DelayedLowpass(Delay):
+    r"""A `Delay` followed by a `~nengo.Lowpass`: ``e^{-d s} / (tau s + 1)``.
+
+    The input is delayed by ``delay`` seconds as by `Delay` (interpolating
+    between steps), then filtered by Nengo's own ``Lowpass(tau)`` (zero-order
+    hold) in the same step, so that ``DelayedLowpass(tau, 0)`` is exactly
+    ``Lowpass(tau)`` and, for a whole number of steps :math:`k`, the output is
+    ``Lowpass(tau)``'s output :math:`k` steps late. Both parameters train
+    (``"synapse.tau"`` as a time constant, ``"synapse.delay"`` within
+    ``(0, max_delay)``; see `.DelayedLowpassParameterization`).
+
+    Parameters
+    ----------
+    tau : float
+        The lowpass time constant in seconds, greater than 0 (without a lowpass,
+        use `Delay`).
+    delay : float or array_like
+        The delay in seconds, or one per dimension (see `Delay`).
+    max_delay : float, optional
+        The longest delay, in seconds (see `Delay`).
+    **kwargs
+        Passed to `~nengo.synapses.Synapse` (``seed``, ``default_dt``).
+
+    Attributes
+    ----------
+    tau : float
+        Seconds.
+    delay, max_delay
+        As for `Delay`.
+
+    Examples
+    --------
+    A step delayed by two steps, then filtered with a time constant of one step:
+
+    >>> import numpy as np
+    >>> y = DelayedLowpass(0.001, 0.002).filt(np.ones((5, 1)), dt=0.001)
+    >>> np.round(y[:, 0], 3).tolist()
+    [0.0, 0.0, 0.632, 0.865, 0.95]
+    """
+
+    tau = NumberParam("tau", low=0, low_open=True, readonly=True)
+
+    def __init__(self, tau, delay, max_delay=None, **kwargs):
+        super().__init__(delay, max_delay=max_delay, **kwargs)
+        self.tau = tau
+
+    @property
+    def _argreprs(self):
+        return [f"tau={self.tau!r}"] + super()._argreprs
+
+    @property
+    def lowpass(self):
+        """The `~nengo.Lowpass` that filters the delayed input."""
+        return Lowpass(self.tau)
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
+        """The delay line (``"buffer"``) and the lowpass state (``"X"``).
+
+        Both start at ``y0``, the output until the delay has elapsed.
+        """
+        state = super().make_state(shape_in, shape_out, dt, dtype=dtype, y0=y0)
+        lowpass = self.lowpass.make_state(shape_in, shape_out, dt, dtype, y0=y0)
+        return {**state, **lowpass}
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        """The step: `Delay`'s step, then `~nengo.Lowpass`'s, on its output."""
+        step_delay = super().make_step(
+            shape_in, shape_out, dt, rng, {"buffer": state["buffer"]}
+        )
+        lowpass_state = {k: v for k, v in state.items() if k != "buffer"}
+        step_lowpass = self.lowpass.make_step(
+            shape_in, shape_out, dt, rng, lowpass_state
+        )
+
+        def step_delayed_lowpass(t, x):
+            return step_lowpass(t, step_delay(t, x))
+
+        return step_delayed_lowpass

@@ -1,4 +1,4 @@
-"""Build `.Delay` synapses in NengoDL: the operator and its TensorFlow builder.
+"""Build `.Delay` and `.DelayedLowpass` synapses in NengoDL: operators, builders.
 
 The builder turns the delays into interpolation weights once per run
 (``build_pre``): for a delay of ``i + f`` steps, ``1 - f`` on the input ``i`` steps
@@ -14,23 +14,30 @@ from nengo.builder import Signal
 from nengo_dl.builder import Builder, OpBuilder
 
 from nengo_dl_trainable.delay import WHOLE_STEP_TOLERANCE
+from nengo_dl_trainable.delay_parameterization import DelayedLowpassParameterization
+from nengo_dl_trainable.filter_parameterization import zoh_lowpass_coefficients
 from nengo_dl_trainable.grouped_parameters import (
     element_rows,
     parameter_rows,
     read_grouped_parameter,
 )
-from nengo_dl_trainable.operators import SimTrainableDelay, filters_mergeable
+from nengo_dl_trainable.operators import (
+    SimTrainableDelay,
+    SimTrainableDelayedLowpass,
+    filters_mergeable,
+)
 
 
-def delay_operator(parameterization, delay, input, output, dt, tag=None):
-    """The operator that delays ``input`` into ``output``, reading ``delay``.
+def delay_operator(parameterization, parameters, input, output, dt, tag=None):
+    """The operator that delays (and for a `.DelayedLowpass`, filters) ``input``.
 
     Parameters
     ----------
-    parameterization : `.DelayParameterization`
+    parameterization : `.DelayParameterization` or `.DelayedLowpassParameterization`
         The synapse's parameterization.
-    delay : `~nengo.builder.Signal`
-        The delay parameter signal.
+    parameters : dict of str: `~nengo.builder.Signal`
+        The parameter signals (``"delay"``, and ``"tau"`` for a
+        `.DelayedLowpass`).
     input, output : `~nengo.builder.Signal`
         Vectors of the same shape.
     dt : float
@@ -40,10 +47,15 @@ def delay_operator(parameterization, delay, input, output, dt, tag=None):
 
     Returns
     -------
-    `.SimTrainableDelay`
+    `.SimTrainableDelay` or `.SimTrainableDelayedLowpass`
     """
     length = parameterization.buffer_length(dt)
     buffer = Signal(shape=(input.shape[0] * length,), name=f"{tag}.buffer")
+    delay = parameters["delay"]
+    if isinstance(parameterization, DelayedLowpassParameterization):
+        return SimTrainableDelayedLowpass(
+            parameterization, delay, parameters["tau"], input, output, buffer, tag=tag
+        )
     return SimTrainableDelay(parameterization, delay, input, output, buffer, tag=tag)
 
 
@@ -98,7 +110,8 @@ class TrainableDelayBuilder(OpBuilder):
         # float64 whatever the simulation's dtype, so that a delay of a whole
         # number of steps gives that step's input (0.005 / 0.001 is 5.0000005 in
         # float32); once per run, not per step
-        delay = parameterization.encoding.decode(tf.cast(stored, tf.float64), tf)
+        encoding = parameterization.encodings["delay"]
+        delay = encoding.decode(tf.cast(stored, tf.float64), tf)
         weights = tf.cast(
             interpolation_weights(delay / signals.dt_val, self.length), signals.dtype
         )
@@ -109,7 +122,8 @@ class TrainableDelayBuilder(OpBuilder):
         self.n_elements = len(elements)
         self.weights = tf.gather(weights, elements)[None]  # (1, elements, length)
 
-    def build_step(self, signals):
+    def delayed_input(self, signals):
+        """Shift the input into the delay line; return the delayed input."""
         u = signals.gather(self.input_data)
         line = tf.reshape(
             signals.gather(self.buffer_data),
@@ -120,7 +134,10 @@ class TrainableDelayBuilder(OpBuilder):
             self.buffer_data,
             tf.reshape(line, (signals.minibatch_size, self.n_elements * self.length)),
         )
-        signals.scatter(self.output_data, tf.reduce_sum(self.weights * line, axis=-1))
+        return tf.reduce_sum(self.weights * line, axis=-1)
+
+    def build_step(self, signals):
+        signals.scatter(self.output_data, self.delayed_input(signals))
 
     @staticmethod
     def mergeable(x, y):
@@ -129,3 +146,29 @@ class TrainableDelayBuilder(OpBuilder):
             and x.length == y.length
             and x.parameterization.signature == y.parameterization.signature
         )
+
+
+@Builder.register(SimTrainableDelayedLowpass)
+class TrainableDelayedLowpassBuilder(TrainableDelayBuilder):
+    """Build a group of `.SimTrainableDelayedLowpass` operators.
+
+    The delay line as `TrainableDelayBuilder`'s, then the zero-order-hold lowpass
+    step ``y[t] = a y[t-1] + b v[t]`` on the delayed input ``v``, with ``a`` and
+    ``b`` from `.zoh_lowpass_coefficients` (once per run). Merges as
+    `TrainableDelayBuilder` does.
+    """
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        ops = self.ops
+        stored = read_grouped_parameter(signals, ops, lambda op: op.tau)[:, 0]
+        tau = ops[0].parameterization.encodings["tau"].decode(stored, tf)
+        decay, gain = zoh_lowpass_coefficients(tau, signals.dt_val)
+        elements = element_rows([op.input.shape[0] for op in ops], [1] * len(ops))
+        self.decay = tf.gather(decay, elements)[None]
+        self.gain = tf.gather(gain, elements)[None]
+
+    def build_step(self, signals):
+        delayed = self.delayed_input(signals)
+        y = signals.gather(self.output_data)
+        signals.scatter(self.output_data, self.decay * y + self.gain * delayed)

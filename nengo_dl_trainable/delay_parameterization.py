@@ -11,6 +11,9 @@ seconds, not time constants: ``tau_step_scale`` does not apply to them.
 A `.Delay` that does not train runs through the same operator, with its delays
 stored as they are (`DelayParameterization.fixed`).
 
+A `.DelayedLowpass` has both: its delays as a `.Delay`'s, its ``tau`` as a
+`~nengo.Lowpass`'s (`DelayedLowpassParameterization`).
+
 The ``theta`` of a `.PadeDelay` or `.LegendreDelay` is a time like a time constant,
 and trains as one (`DelayFilterParameterization`).
 """
@@ -18,16 +21,83 @@ and trains as one (`DelayFilterParameterization`).
 import numpy as np
 import tensorflow as tf
 
-from nengo_dl_trainable.delay import Delay, buffer_length
+from nengo_dl_trainable.delay import Delay, DelayedLowpass, buffer_length
 from nengo_dl_trainable.delay_filters import legendre_delay_system
 from nengo_dl_trainable.encoding import IDENTITY, BoundedEncoding, LogEncoding
 from nengo_dl_trainable.errors import TrainableParamsError
 from nengo_dl_trainable.filter_maths import discretize
 from nengo_dl_trainable.filter_parameterization import FilterParameterization
 from nengo_dl_trainable.parameterization import Parameterization
+from nengo_dl_trainable.time_constant_filters import TauParameterization
 
 
-class DelayParameterization(Parameterization):
+def untrainable_delay_reason(synapse):
+    """Why the delays of ``synapse`` cannot train, or None if they can.
+
+    Parameters
+    ----------
+    synapse : `.Delay`
+        The synapse.
+
+    Returns
+    -------
+    str or None
+        A message if a delay is not strictly between 0 and ``max_delay`` (it
+        cannot be stored inside the bounds a trained delay stays within).
+    """
+    delay = np.ravel(synapse.delay)
+    if np.all(delay > 0) and np.all(delay < synapse.max_delay):
+        return None
+    return (
+        f"cannot train the delay of {synapse}: every delay must be strictly between "
+        f"0 and max_delay ({synapse.max_delay} s), the bounds a trained delay stays "
+        f"within; start it above 0 and give {type(synapse).__name__}(..., "
+        "max_delay=...) the longest delay it may learn"
+    )
+
+
+class DelayLineParameterization(Parameterization):
+    """Base of the parameterizations of synapses with a delay line (`.Delay`).
+
+    Their operators are made by `.delay_operator`; the synapse is a `.Delay` or a
+    subclass.
+    """
+
+    @property
+    def vector(self):
+        """Whether the synapse has one delay per dimension."""
+        return self.synapse.delay.ndim == 1
+
+    def buffer_length(self, dt):
+        """Steps in the delay line (`.buffer_length` of ``max_delay``).
+
+        Parameters
+        ----------
+        dt : float
+            Time step in seconds.
+
+        Returns
+        -------
+        int
+        """
+        return buffer_length(self.synapse.max_delay, dt)
+
+    def to_object(self, values):
+        return self.to_synapse({**self.initial_values(), **values})
+
+    def _synapse_kwargs(self):
+        """The original synapse's ``max_delay`` and Nengo synapse arguments."""
+        s = self.synapse
+        return dict(
+            max_delay=s.max_delay,
+            default_size_in=s.default_size_in,
+            default_size_out=s.default_size_out,
+            default_dt=s.default_dt,
+            seed=s.seed,
+        )
+
+
+class DelayParameterization(DelayLineParameterization):
     """A `.Delay`'s delay (``"delay"``), one or one per dimension, in seconds.
 
     Parameters
@@ -63,14 +133,9 @@ class DelayParameterization(Parameterization):
         self.synapse = synapse
         self.parameters = ("delay",)
         self.unavailable = {}
-        delay = np.ravel(synapse.delay)
-        if not (np.all(delay > 0) and np.all(delay < synapse.max_delay)):
-            raise TrainableParamsError(
-                f"cannot train {synapse}: every delay must be strictly between 0 and "
-                f"max_delay ({synapse.max_delay} s), the bounds a trained delay stays "
-                "within; start it above 0 and give Delay(..., max_delay=...) the "
-                "longest delay it may learn"
-            )
+        reason = untrainable_delay_reason(synapse)
+        if reason is not None:
+            raise TrainableParamsError(reason)
         self.encoding = BoundedEncoding(synapse.max_delay)
         self.select(trained, step_scale)
 
@@ -121,25 +186,6 @@ class DelayParameterization(Parameterization):
         self.encodings = {"delay": self.encoding}
 
     @property
-    def vector(self):
-        """Whether the synapse has one delay per dimension."""
-        return self.synapse.delay.ndim == 1
-
-    def buffer_length(self, dt):
-        """Steps in the delay line (`.buffer_length` of ``max_delay``).
-
-        Parameters
-        ----------
-        dt : float
-            Time step in seconds.
-
-        Returns
-        -------
-        int
-        """
-        return buffer_length(self.synapse.max_delay, dt)
-
-    @property
     def signature(self):
         return (type(self), self.encoding, self.vector)
 
@@ -165,18 +211,116 @@ class DelayParameterization(Parameterization):
         """
         # u (1 + tanh(theta / 2)) / 2 is within [0, u] in floating point too
         delay = self.user_values(values)["delay"]
-        s = self.synapse
         return Delay(
-            delay if self.vector else float(delay[0]),
-            max_delay=s.max_delay,
-            default_size_in=s.default_size_in,
-            default_size_out=s.default_size_out,
-            default_dt=s.default_dt,
-            seed=s.seed,
+            delay if self.vector else float(delay[0]), **self._synapse_kwargs()
         )
 
-    def to_object(self, values):
-        return self.to_synapse({**self.initial_values(), **values})
+
+class DelayedLowpassParameterization(DelayLineParameterization):
+    """A `.DelayedLowpass`: ``"tau"`` as a `~nengo.Lowpass`, ``"delay"`` as a `.Delay`.
+
+    The time constant is stored as ``log(tau) / k`` (`.LogEncoding`, ``k`` the
+    ``tau_step_scale``) and the delays within ``(0, max_delay)``
+    (`.BoundedEncoding`). A delay of 0 or ``max_delay`` cannot train
+    (``unavailable``) and is stored as it is; ``tau`` still trains.
+
+    Parameters
+    ----------
+    synapse : `.DelayedLowpass`
+        The synapse.
+    trained : tuple of str, optional
+        The parameters that will train (of ``"tau"`` and ``"delay"``).
+    step_scale : float, optional
+        The ``tau_step_scale`` for ``tau``.
+
+    Attributes
+    ----------
+    lowpass_part : `.TauParameterization`
+        The lowpass (``"tau"``).
+    delay_part : `DelayParameterization`
+        The delay line (``"delay"``).
+    """
+
+    caveat = None
+    #: ``tau`` is a time constant (``tau_step_scale`` applies to it)
+    has_time_constants = True
+    #: the lowpass passes its input through where ``tau <= PASSTHROUGH_TAU * dt``
+    zoh_lowpass = True
+
+    def __init__(self, synapse, trained=(), step_scale=None):
+        if type(synapse) is not DelayedLowpass:
+            raise TrainableParamsError(f"{synapse!r} is not a DelayedLowpass")
+        self.synapse = synapse
+        self.parameters = ("tau", "delay")
+        self.lowpass_part = TauParameterization(synapse.lowpass)
+        delay = Delay(synapse.delay, max_delay=synapse.max_delay)
+        reason = untrainable_delay_reason(synapse)
+        self.unavailable = {} if reason is None else {"synapse.delay": reason}
+        self.delay_part = (
+            DelayParameterization(delay)
+            if reason is None
+            else DelayParameterization.fixed(delay)
+        )
+        self.select(trained, step_scale)
+
+    def select(self, trained=(), step_scale=None):
+        """Set which parameters train, and how ``tau`` steps.
+
+        Parameters
+        ----------
+        trained : tuple of str, optional
+            Of ``"tau"`` and ``"delay"``.
+        step_scale : float, optional
+            The ``tau_step_scale`` (`.DEFAULT_STEP_SCALE` if None).
+
+        Raises
+        ------
+        TrainableParamsError
+            If ``"delay"`` is selected but cannot train.
+        """
+        if "delay" in trained and "synapse.delay" in self.unavailable:
+            raise TrainableParamsError(self.unavailable["synapse.delay"])
+        self.trained = tuple(trained)
+        self.lowpass_part.select(("tau",) if "tau" in trained else (), step_scale)
+        self.delay_part.select(("delay",) if "delay" in trained else ())
+        #: ``theta = log(tau) / step_scale``
+        self.step_scale = self.lowpass_part.step_scale
+        self.encodings = {**self.lowpass_part.encodings, **self.delay_part.encodings}
+
+    @property
+    def signature(self):
+        return (type(self), self.lowpass_part.signature, self.delay_part.signature)
+
+    def initial_values(self):
+        return {
+            **self.lowpass_part.initial_values(),
+            **self.delay_part.initial_values(),
+        }
+
+    def user_values(self, values):
+        return {
+            **self.lowpass_part.user_values({"tau": values["tau"]}),
+            **self.delay_part.user_values({"delay": values["delay"]}),
+        }
+
+    def to_synapse(self, values):
+        """A `.DelayedLowpass` with the time constant and delays ``values`` store.
+
+        Parameters
+        ----------
+        values : dict of str: array_like
+            ``{"tau": stored value, "delay": stored values}``.
+
+        Returns
+        -------
+        `.DelayedLowpass`
+            With the original ``max_delay``.
+        """
+        tau = self.lowpass_part.to_synapse({"tau": values["tau"]}).tau
+        delay = self.delay_part.to_synapse({"delay": values["delay"]}).delay
+        return DelayedLowpass(
+            tau, delay if self.vector else float(delay), **self._synapse_kwargs()
+        )
 
 
 class DelayFilterParameterization(FilterParameterization):

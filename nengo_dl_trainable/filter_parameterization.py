@@ -25,6 +25,33 @@ from nengo_dl_trainable.vector_synapses import VectorLowpass
 PASSTHROUGH_TAU = 0.03
 
 
+def zoh_lowpass_coefficients(tau, dt):
+    """The step of a zero-order-hold lowpass, ``y[t] = a y[t-1] + b u[t]``.
+
+    ``a = exp(-dt / tau)`` and ``b = 1 - a``; where ``tau <= PASSTHROUGH_TAU * dt``,
+    ``a = 0`` and ``b = 1`` (a passthrough, as in NengoDL's own builder).
+
+    Parameters
+    ----------
+    tau : ``tf.Tensor``
+        Time constants in seconds, any shape.
+    dt : float
+        The time step in seconds.
+
+    Returns
+    -------
+    a, b : ``tf.Tensor``
+        The shape of ``tau``.
+    """
+    passthrough = tau <= PASSTHROUGH_TAU * dt
+    # a time constant that underflows to 0 would give the unused branch an
+    # infinite exponent, whose gradient (NaN) tf.where passes on
+    tau = tf.where(passthrough, tf.ones_like(tau), tau)
+    decay = tf.where(passthrough, tf.zeros_like(tau), tf.exp(-dt / tau))
+    gain = tf.where(passthrough, tf.ones_like(tau), -tf.math.expm1(-dt / tau))
+    return decay, gain
+
+
 class FilterParameterization(Parameterization):
     """Base class: maps unconstrained trainable values to a linear filter.
 

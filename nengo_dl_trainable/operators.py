@@ -241,18 +241,67 @@ class SimTrainableDelay(_SynapseOperator):
         """Steps in the delay line."""
         return self.buffer.shape[0] // self.input.shape[0]
 
+    def stored_values(self, signals):
+        """The parameter signals' values, by parameter name."""
+        return {"delay": signals[self.delay]}
+
     def make_step(self, signals, dt, rng):
-        synapse = self.parameterization.to_synapse({"delay": signals[self.delay]})
+        synapse = self.parameterization.to_synapse(self.stored_values(signals))
         u = signals[self.input]
         y = signals[self.output]
         # Delay's own layout, (length, d), as a view of the element-major signal
         buffer = signals[self.buffer].reshape(u.shape[0], self.length).T
-        step = synapse.make_step(u.shape, y.shape, dt, rng, {"buffer": buffer})
+        # a DelayedLowpass's lowpass state is its output
+        state = {"buffer": buffer, "X": y[None, :]}
+        step = synapse.make_step(u.shape, y.shape, dt, rng, state)
 
         def step_trainable_delay():
             y[...] = step(None, u)
 
         return step_trainable_delay
+
+
+class SimTrainableDelayedLowpass(SimTrainableDelay):
+    """A delay line, then a lowpass filter, whose delays and ``tau`` are signals.
+
+    Each step delays the input as `SimTrainableDelay` does, then filters the
+    delayed value ``v`` as `SimTrainableLowpass` does: ``y[t] = a y[t-1] + b v[t]``
+    (`.DelayedLowpass`). In core Nengo it runs `.DelayedLowpass`'s own step with
+    the current values.
+
+    Parameters
+    ----------
+    parameterization : `.DelayedLowpassParameterization`
+        Maps the parameter signals to the synapse.
+    delay : Signal
+        The stored delay: shape ``(1,)``, or ``(d, 1)`` for one delay per element.
+    tau : Signal
+        The stored time constant (`.LogEncoding`), shape ``(1,)``.
+    input, output, buffer : Signal
+        As for `SimTrainableDelay`; the output is also the lowpass state.
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[]``
+    2. incs ``[]``
+    3. reads ``[input, delay, tau]``
+    4. updates ``[output, buffer]``
+    """
+
+    def __init__(self, parameterization, delay, tau, input, output, buffer, tag=None):
+        _SynapseOperator.__init__(
+            self, parameterization, [input, delay, tau], [output, buffer], tag=tag
+        )
+
+    @property
+    def tau(self):
+        """The time constant's parameter signal."""
+        return self.reads[2]
+
+    def stored_values(self, signals):
+        return {"delay": signals[self.delay], "tau": signals[self.tau]}
 
 
 def filters_mergeable(x, y):
@@ -268,8 +317,8 @@ def filters_mergeable(x, y):
 
     Parameters
     ----------
-    x, y : `SimTrainableLowpass`, `SimTrainableLinearFilter` or `SimTrainableDelay`
-        The operators.
+    x, y : `SimTrainableLowpass`, `SimTrainableLinearFilter`, `SimTrainableDelay`
+        The operators (of one type; also `SimTrainableDelayedLowpass`).
 
     Returns
     -------
@@ -341,6 +390,7 @@ TRAINABLE_OPERATORS = (
     SimTrainableLowpass,
     SimTrainableLinearFilter,
     SimTrainableDelay,
+    SimTrainableDelayedLowpass,
     SimTrainableNeurons,
 )
 

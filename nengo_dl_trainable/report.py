@@ -347,11 +347,12 @@ def passthrough_taus(sim, infos):
         ``PASSTHROUGH_TAU * dt``, with a message.
     """
     limit = PASSTHROUGH_TAU * sim.dt
-    # only zero-order-hold lowpass filters pass their input through
+    # only zero-order-hold lowpass filters pass their input through (and only
+    # their time constant: a DelayedLowpass's delays can be 0)
     lowpass = {
         (id(p.obj), p.name)
         for p in model_parameters(sim.model)
-        if getattr(p.parameterization, "zoh_lowpass", False)
+        if getattr(p.parameterization, "zoh_lowpass", False) and p.name == "synapse.tau"
     }
     return [
         (

@@ -32,9 +32,12 @@ from nengo_dl_trainable._nengo_dl import (
 )
 from nengo_dl_trainable.delay import Delay
 from nengo_dl_trainable.delay_builder import delay_operator
-from nengo_dl_trainable.delay_parameterization import DelayParameterization
+from nengo_dl_trainable.delay_parameterization import (
+    DelayLineParameterization,
+    DelayParameterization,
+)
 from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
-from nengo_dl_trainable.filter_parameterization import PASSTHROUGH_TAU
+from nengo_dl_trainable.filter_parameterization import zoh_lowpass_coefficients
 from nengo_dl_trainable.gain import input_before_gain
 from nengo_dl_trainable.grouped_parameters import (
     element_rows,
@@ -84,9 +87,14 @@ def _selected_synapse(model, conn, names):
     except TrainableParamsError as e:
         refuse_or_skip(model, conn, names, "synapse", e.args[0])
         return None
-    selected, unknown = selected_parameters(
-        names, "synapse", parameterization.parameters
+    # a parameter may have a signal and yet not train (a DelayedLowpass's delay
+    # at a bound)
+    available = tuple(
+        p
+        for p in parameterization.parameters
+        if f"synapse.{p}" not in parameterization.unavailable
     )
+    selected, unknown = selected_parameters(names, "synapse", available)
     for name, reason in unknown.items():
         reason = parameterization.unavailable.get(name, reason)
         refuse_or_skip(model, conn, names, name, reason)
@@ -248,7 +256,10 @@ def _untrained_parameters(model, synapse, size):
     """The parameterization and (untrained) parameter signals of a native synapse."""
     if isinstance(synapse, Delay):
         synapse.delays(size)  # one delay, or one per dimension
+    if type(synapse) is Delay:
         parameterization = DelayParameterization.fixed(synapse)
+    elif isinstance(synapse, Delay):
+        parameterization = parameterization_for(synapse)
     else:
         synapse._check_shape((size,), (size,))
         parameterization = parameterization_for(synapse)
@@ -263,10 +274,11 @@ def build_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
     """Build a synapse in NengoDL: with this package's operator where it can.
 
     The synapse of the connection being built, where it trains (see
-    `build_connection`), is filtered by `filter_operator` (or, for a `.Delay`,
-    `.delay_operator`) reading the connection's parameter signals. A synapse of
-    `NATIVE_SYNAPSES` that does not train gets the same operator with untrained
-    parameters. Everything else is built by core Nengo's build function.
+    `build_connection`), is filtered by `filter_operator` (or, for a `.Delay` or
+    `.DelayedLowpass`, `.delay_operator`) reading the connection's parameter
+    signals. A synapse of `NATIVE_SYNAPSES` that does not train gets the same
+    operator with untrained parameters. Everything else is built by core
+    Nengo's build function.
 
     Parameters
     ----------
@@ -320,9 +332,9 @@ def build_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
             model, synapse, sig_in.shape[0]
         )
         tag = str(synapse)
-    if isinstance(parameterization, DelayParameterization):
+    if isinstance(parameterization, DelayLineParameterization):
         op = delay_operator(
-            parameterization, parameters["delay"], sig_in, sig_out, model.dt, tag
+            parameterization, parameters, sig_in, sig_out, model.dt, tag
         )
     else:
         op = filter_operator(parameterization, parameters, sig_in, sig_out, tag)
@@ -355,15 +367,8 @@ class TrainableLowpassBuilder(OpBuilder):
 
         theta = read_grouped_parameter(signals, self.ops, lambda op: op.theta)[:, 0]
         tau = self.ops[0].parameterization.encoding.decode(theta, tf)
-        # match NengoDL's treatment of very short time constants exactly
-        passthrough = tau <= PASSTHROUGH_TAU * signals.dt_val
-        # a time constant that underflows to 0 would give the unused branch an
-        # infinite exponent, whose gradient (NaN) tf.where passes on
-        tau = tf.where(passthrough, tf.ones_like(tau), tau)
-        decay = tf.where(passthrough, tf.zeros_like(tau), tf.exp(-signals.dt / tau))
-        gain = tf.where(
-            passthrough, tf.ones_like(tau), -tf.math.expm1(-signals.dt / tau)
-        )
+        # matches NengoDL's treatment of very short time constants exactly
+        decay, gain = zoh_lowpass_coefficients(tau, signals.dt_val)
 
         elements = element_rows(
             [op.input.shape[0] for op in self.ops],

@@ -29,6 +29,10 @@ factor of about ``exp(k lr)``. Why 1: see `.DEFAULT_STEP_SCALE`.
     A delay in seconds between 0 and the synapse's ``max_delay``, or one per
     dimension (`.DelayParameterization`); not a linear filter, and not a time
     constant (``tau_step_scale`` does not apply).
+`.DelayedLowpass` (``"tau"``, ``"delay"``)
+    A `.Delay`'s delays and a `~nengo.Lowpass`'s ``tau``, each as above
+    (`.DelayedLowpassParameterization`); a delay of 0 or ``max_delay`` does not
+    train, ``tau`` still does.
 `.PadeDelay`, `.LegendreDelay` (``"theta"``)
     ``H(theta s)`` for a fixed stable ``H``, trained in ``theta`` as a time constant
     (`.DelayFilterParameterization`).
@@ -63,9 +67,10 @@ its own module, and `parameterization_for` picks one.
 
 from nengo.synapses import LinearFilter
 
-from nengo_dl_trainable.delay import Delay
+from nengo_dl_trainable.delay import Delay, DelayedLowpass
 from nengo_dl_trainable.delay_filters import LegendreDelay, PadeDelay
 from nengo_dl_trainable.delay_parameterization import (
+    DelayedLowpassParameterization,
     DelayFilterParameterization,
     DelayParameterization,
 )
@@ -113,6 +118,8 @@ def parameterization_for(synapse, trained=(), step_scale=None):
         return DoubleExpParameterization(synapse, trained, step_scale)
     if type(synapse) is Delay:
         return DelayParameterization(synapse, trained, step_scale)
+    if type(synapse) is DelayedLowpass:
+        return DelayedLowpassParameterization(synapse, trained, step_scale)
     if type(synapse) in (PadeDelay, LegendreDelay):
         return DelayFilterParameterization(synapse, trained, step_scale)
     if type(synapse) is LinearFilter:
@@ -129,6 +136,6 @@ def parameterization_for(synapse, trained=(), step_scale=None):
     raise TrainableParamsError(
         f"cannot train synapse {synapse!r} ({type(synapse).__name__}): only "
         "Lowpass, Alpha, DoubleExp, LinearFilter, VectorLowpass, VectorAlpha, "
-        f"Delay, PadeDelay and LegendreDelay synapses have trainable "
+        f"Delay, DelayedLowpass, PadeDelay and LegendreDelay synapses have trainable "
         f"parameters{subclass}"
     )
