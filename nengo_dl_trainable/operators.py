@@ -211,7 +211,7 @@ class SimTrainableDelay(_SynapseOperator):
     buffer : Signal
         The delay line, shape ``(d * length,)`` laid out element-major
         (``buffer.reshape(d, length)``, the current input first), with ``length``
-        from `.DelayParameterization.buffer_length`.
+        from `.DelayLineParameterization.buffer_length`.
     tag : str, optional
         Label for debugging.
 
