@@ -256,13 +256,14 @@ def _untrained_parameters(model, synapse, size):
     """The parameterization and (untrained) parameter signals of a native synapse."""
     if isinstance(synapse, Delay):
         synapse.delays(size)  # one delay, or one per dimension
-    if type(synapse) is Delay:
-        parameterization = DelayParameterization.fixed(synapse)
-    elif isinstance(synapse, Delay):
-        parameterization = parameterization_for(synapse)
     else:
         synapse._check_shape((size,), (size,))
-        parameterization = parameterization_for(synapse)
+    # an untrained Delay's delays may be 0 or max_delay: stored as they are
+    parameterization = (
+        DelayParameterization.fixed(synapse)
+        if type(synapse) is Delay
+        else parameterization_for(synapse)
+    )
     # registered (as untrained) so that NengoDL holds them as parameters
     parameters = add_parameters(
         model, synapse, synapse, "synapse", parameterization, ()
