@@ -147,14 +147,16 @@ def last_step_loss(y_true, y_pred):
     )
 
 
-def digits_run(kind, rate, learned, scale, seed):
+def digits_network(kind, learned, seed, neuron_type, **config):
+    """The digits network: Node -> 300 neurons -> Node, both synapses 5 ms.
+
+    ``config``: ``configure_settings`` keywords. Returns the network, the input
+    node, the ensemble, the two connections and the output probe.
+    """
     n = 300
     rng = np.random.RandomState(seed)
     with nengo.Network(seed=seed) as net:
-        nengo_dl.configure_settings(**settings(learned, scale), stateful=False)
-        neuron_type = nengo.LIFRate()
-        if kind == "tau_rc":
-            neuron_type = nengo_dl.trainable_params.PerNeuron(neuron_type)
+        nengo_dl.configure_settings(**config, stateful=False)
         stim = nengo.Node(np.zeros(8))
         ens = nengo.Ensemble(n, 1, neuron_type=neuron_type)
         first = nengo.Connection(
@@ -169,6 +171,17 @@ def digits_run(kind, rate, learned, scale, seed):
         if learned and kind == "tau_rc":
             net.config[ens.neurons].trainable_params = {"stock", "neuron_type.tau_rc"}
         probe = nengo.Probe(out)
+    return net, stim, ens, first, second, probe
+
+
+def digits_run(kind, rate, learned, scale, seed):
+    n = 300
+    neuron_type = nengo.LIFRate()
+    if kind == "tau_rc":
+        neuron_type = nengo_dl.trainable_params.PerNeuron(neuron_type)
+    net, stim, ens, first, second, probe = digits_network(
+        kind, learned, seed, neuron_type, **settings(learned, scale)
+    )
     (x_train, y_train), (x_test, y_test) = digits_data(seed)
     targets = np.repeat(y_train[:, None, None], x_train.shape[1], axis=1)
     n_test = len(x_test) // 100 * 100

@@ -46,7 +46,11 @@ from nengo_dl_trainable._nengo_dl import configure_settings
 from nengo_dl_trainable.delay import Delay, DelayedLowpass
 from nengo_dl_trainable.delay_filters import LegendreDelay, PadeDelay
 from nengo_dl_trainable.double_exp import DoubleExp
-from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.errors import (
+    StockParametersLoaded,
+    TrainableParamsError,
+    TrainableParamsWarning,
+)
 from nengo_dl_trainable.freeze import filter_poles, time_constants
 from nengo_dl_trainable.markers import L, S, fixed, learned
 from nengo_dl_trainable.names import STOCK
@@ -58,7 +62,10 @@ from nengo_dl_trainable.report import (
     parameter_info,
     summary,
 )
-from nengo_dl_trainable.settings import TrainableParamsParam
+from nengo_dl_trainable.settings import (
+    SpikingAwareTrainingParam,
+    TrainableParamsParam,
+)
 from nengo_dl_trainable.vector_synapses import VectorAlpha, VectorLowpass
 
 markers.install()
@@ -77,6 +84,7 @@ __all__ = [
     "__version__",
     "configure_settings",
     "STOCK",
+    "StockParametersLoaded",
     "TrainableParamsError",
     "TrainableParamsParam",
     "TrainableParamsWarning",
@@ -95,6 +103,7 @@ __all__ = [
     "PerNeuron",
     "RecordParameters",
     "S",
+    "SpikingAwareTrainingParam",
     "summary",
     "VectorAlpha",
     "VectorLowpass",

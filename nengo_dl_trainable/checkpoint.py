@@ -13,9 +13,15 @@ parameter of this package (`parameters_record`): its object, its
 ``trainable_params`` name and its encoding. ``Simulator.load_params`` compares it
 with the parameters of the model it loads into (`check_parameters_record`) and
 refuses a file whose parameters are stored otherwise, naming each object and both
-encodings, before anything is set. A file with no record loads as in NengoDL where
-the model has no parameters of this package, and is refused where it has some (it
-cannot say how their values were stored).
+encodings, before anything is set. A file with no record (saved by stock NengoDL,
+or by a model without this package's parameters) loads as in NengoDL where the
+model has no parameters of this package. Where the model has some, the file's
+arrays go, in order, to the model's NengoDL variables (those holding none of this
+package's parameters: NengoDL's own variables, in NengoDL's order, each shape
+checked), and this package's parameters keep their configured values, with a
+`~nengo_dl_trainable.errors.StockParametersLoaded` warning saying so. That is the
+natural order of work: train the weights, save them, then select synapses or
+neuron parameters and load the weights to fine-tune.
 """
 
 import json
@@ -81,24 +87,23 @@ def check_parameters_record(model, record, path):
     path : str
         The file (named in errors).
 
+    Returns
+    -------
+    list of `~nengo.builder.Signal` or None
+        For a file without a record loaded into a model with parameters of this
+        package: their signals, which keep their values (the file holds
+        NengoDL's variables only). None otherwise (the file loads as it is).
+
     Raises
     ------
     `~nengo.exceptions.SimulationError`
-        If the model has parameters of this package and the file has no record,
-        or a different number of them, or one stored with another encoding
-        (another ``tau_step_scale``), or under another name.
+        If the file has a record with a different number of parameters, or one
+        stored with another encoding (another ``tau_step_scale``), or under
+        another name.
     """
     current = _entries(model)
     if record is None:
-        if current:
-            raise SimulationError(
-                f"cannot load {path}: this model has {len(current)} parameter(s) of "
-                "nengo_dl_trainable, and the file has no record of how such "
-                "parameters were stored (it was not saved by Simulator.save_params "
-                "of a model with them), so its values cannot be trusted to mean "
-                "the same time constants here"
-            )
-        return
+        return [p.signal for p in model_parameters(model)] if current else None
     saved = json.loads(record)["parameters"]
     if len(saved) != len(current):
         raise SimulationError(

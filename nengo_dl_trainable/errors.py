@@ -2,6 +2,11 @@
 
 from nengo.exceptions import ValidationError
 
+# defined with the load_params wrap that issues it
+from nengo_dl_trainable._nengo_dl import StockParametersLoaded
+
+__all__ = ["StockParametersLoaded", "TrainableParamsError", "TrainableParamsWarning"]
+
 
 class TrainableParamsError(ValidationError):
     """A ``trainable_params`` setting that cannot be honoured.

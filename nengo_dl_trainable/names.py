@@ -33,11 +33,18 @@ Resolution rules
 The value for an object is looked up in the config of every network that contains
 it. NengoDL's own ``trainable`` flag takes part in the same lookup.
 
-- A setting on the object itself (``net.config[obj]``) always beats a class or
+- A setting on the object itself (``net.config[obj]``) beats a class or
   network default (``net.config[nengo.Connection]``, or
   ``configure_settings(trainable_params=...)``), wherever the two are set. Among
   settings of the same rank the innermost network wins, and at one network
-  ``trainable_params`` beats ``trainable``.
+  ``trainable_params`` beats ``trainable``. One exception: where the object's
+  own setting is NengoDL's ``trainable`` flag, the flag decides NengoDL's own
+  names (weights, encoders, biases) and a ``trainable_params`` default still
+  decides the names only this package adds (``"synapse"``, ``"neuron_type"``,
+  ``"gain"``), where they apply. NengoDL's ``Converter`` sets ``trainable`` on
+  every object it makes, so ``configure_settings(trainable_params={"synapse"})``
+  on ``converter.net`` trains the converted network's synapses, with weights and
+  biases as the converter set them.
 - Where the winning setting is a ``trainable_params`` value, that set is the whole
   answer for the object: exactly the attributes named are trained. The name
   ``"stock"`` stands for what NengoDL trains by default (``"weights"`` on
@@ -91,6 +98,9 @@ VALID_NAMES = {
 
 #: Names that may be followed by ``.<param>`` to select one parameter.
 PARAMETRIZED_NAMES = ("synapse", "neuron_type")
+
+#: The names only this package adds (NengoDL never trains these attributes).
+PACKAGE_NAMES = ("synapse", "neuron_type", "gain")
 
 #: The name that stands for what NengoDL trains by default on each class.
 STOCK = "stock"

@@ -14,6 +14,7 @@ NengoDL's, and gradients flow to the parameters through the rate approximation.
 """
 
 import functools
+import warnings
 
 import tensorflow as tf
 from nengo import Ensemble
@@ -29,25 +30,31 @@ from nengo_dl_trainable._nengo_dl import parameter_value
 from nengo_dl_trainable._nengo_dl import (
     register_build_function as register_build_function_for,
 )
-from nengo_dl_trainable.errors import TrainableParamsError
+from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
 from nengo_dl_trainable.gain import GAIN, build_gain
 from nengo_dl_trainable.grouped_parameters import element_rows
 from nengo_dl_trainable.names import names_with_prefix, selected_parameters
-from nengo_dl_trainable.neuron_types import TIME_CONSTANTS
+from nengo_dl_trainable.neuron_types import TIME_CONSTANTS, PerNeuron
 from nengo_dl_trainable.neurons import (
     has_per_neuron_values,
     invalid_starts,
     neuron_parameterization,
     trainable_parameters,
 )
-from nengo_dl_trainable.operators import SimTrainableNeurons, built_operator_index
+from nengo_dl_trainable.operators import (
+    SimSpikingAwareNeurons,
+    SimTrainableNeurons,
+    built_operator_index,
+)
 from nengo_dl_trainable.parameters import (
     add_parameters,
     mark_stock_signal,
+    model_record,
     network_configs,
     refuse_or_skip,
     refuse_unused_step_scale,
 )
+from nengo_dl_trainable.settings import SPIKING_AWARE_NAME
 
 
 def _check_direct(configs, ens):
@@ -170,14 +177,107 @@ def build_ensemble(model, ens):
         configs.tau_step_scale(ens)[0],
     )
     _check_unused_step_scale(model, ens, parameterization)
+    spiking_aware = _spiking_aware(configs, ens)
     first = len(model.operators)
     built = nengo_builder.Builder.build(model, ens)
     _mark_stock_signals(model, configs, ens)
     if parameterization is not None:
         _replace_neuron_operators(model, ens, first, parameterization, selected)
+    if spiking_aware:
+        _make_spiking_aware(model, ens, first)
     if GAIN in (configs.selected_attributes(ens) or ()):
         build_gain(model, ens, first)
     return built
+
+
+def _spiking_aware(configs, ens):
+    """Whether ``ens`` trains spiking-aware (an explicit value must apply)."""
+    value, on_object = configs.spiking_aware_training(ens)
+    if value is None:
+        return spiking_aware_default(configs, ens) and _spiking_in_tensorflow(ens)
+    if not value:
+        return False
+    if not getattr(ens.neuron_type, "spiking", False):
+        if on_object:
+            raise ValidationError(
+                f"is set, but the neuron type {ens.neuron_type} does not spike",
+                attr=SPIKING_AWARE_NAME,
+                obj=ens,
+            )
+        return False  # a default applies to the spiking ensembles only
+    return True
+
+
+def spiking_aware_default(configs, ens):
+    """The ``spiking_aware_training`` of an ensemble that sets none.
+
+    True wherever the network selects any parameter only this package trains (a
+    synapse, neuron-type or gain parameter: see
+    `.NetworkConfigs.selects_package_parameters`), False otherwise, so that a
+    network that configures nothing of this package trains exactly as in stock
+    NengoDL. Chosen
+    on the spiking rows of the real-task suite (``benchmarks/spiking_suite.py``,
+    the Benchmarks page): synapses learned in NengoDL's rate mode shrink and make
+    a converted spiking network worse than the synapse they started from, while
+    with spikes in training they grow and win; where a synapse's job is memory,
+    both modes gain alike.
+
+    Parameters
+    ----------
+    configs : `.NetworkConfigs`
+        The network's configs.
+    ens : `~nengo.Ensemble`
+        The ensemble.
+
+    Returns
+    -------
+    bool
+    """
+    return configs.selects_package_parameters()
+
+
+def _spiking_in_tensorflow(ens):
+    """Whether the ensemble's neurons spike and have a TensorFlow builder."""
+    neuron_type = ens.neuron_type
+    if isinstance(neuron_type, PerNeuron):
+        neuron_type = neuron_type.base_type  # built as its base type
+    return (
+        getattr(neuron_type, "spiking", False)
+        and tf_neuron_builder(type(neuron_type)) is not None
+    )
+
+
+def _make_spiking_aware(model, ens, first):
+    """Make the ensemble's spiking neuron operators spike in training mode."""
+    changed = False
+    for index in range(first, len(model.operators)):
+        op = model.operators[index]
+        if not isinstance(op, SimNeurons):
+            continue
+        builder = tf_neuron_builder(type(op.neurons))
+        if builder is None:
+            warnings.warn(
+                f"{ens}: spiking_aware_training does not change "
+                f"{type(op.neurons).__name__} neurons, which NengoDL runs as NumPy "
+                "code: they spike in training as in inference, and pass no "
+                "gradient to anything before them",
+                TrainableParamsWarning,
+            )
+        elif not builder.spiking:
+            continue
+        elif isinstance(op, SimTrainableNeurons):
+            op.spiking_aware = changed = True
+        else:
+            model.operators[index] = SimSpikingAwareNeurons(
+                op.neurons,
+                op.J,
+                op.output,
+                state={**op.state, **op.state_extra},
+                tag=f"{ens}.spiking_aware_neurons",
+            )
+            changed = True
+    if changed:
+        model_record(model).spiking_aware.append(ens)
 
 
 def register_build_function():
@@ -261,6 +361,18 @@ class AdaptiveLIFBuilder(LIFBuilder):
         for data, value in zip(self.state_data.values(), out[1:], strict=True):
             signals.scatter(data, value)
 
+    def spiking_aware_step(self, J, dt, state, spiking):
+        """Spikes forward, the rate's gradient backward (`.SpikingAwareMixin`).
+
+        The adaptation follows the spikes forward, as in inference, and the
+        rate approximation backward, so gradients still reach ``tau_n`` and
+        ``inc_n``.
+        """
+        n = state["adaptation"]
+        output = spikes_with_rate_gradient(spiking[0], self.training_step(J - n, dt))
+        held = tuple(tf.stop_gradient(x) for x in spiking[1:3])
+        return (output, *held, _adapt(self, n, output, dt))
+
 
 #: Native builders for neuron types stock NengoDL runs as numpy code. They build
 #: the ensembles this package builds (parameters selected, or `.PerNeuron`); other
@@ -302,30 +414,174 @@ class TrainableParametersMixin:
             self.alpha = self.amplitude / signals.dt
 
 
+def spikes_with_rate_gradient(spikes, rate):
+    r"""``spikes`` forward, the gradient of ``rate`` backward (straight-through).
+
+    The value is exactly ``spikes``; the gradient of anything computed from it
+    flows to ``rate`` as if the value were ``rate``:
+    :math:`\partial s / \partial x := \partial r / \partial x`. No gradient
+    reaches the spiking computation (whose derivative is zero almost everywhere,
+    and may be NaN where it is undefined).
+
+    Parameters
+    ----------
+    spikes : ``tf.Tensor``
+        The spiking output (amplitude / dt per spike).
+    rate : ``tf.Tensor``
+        The rate approximation of the same output, same shape.
+
+    Returns
+    -------
+    ``tf.Tensor``
+    """
+    return _straight_through(tf.stop_gradient(spikes), rate)
+
+
+@tf.custom_gradient
+def _straight_through(spikes, rate):
+    def gradient(upstream):
+        return tf.zeros_like(upstream), upstream
+
+    # identity rather than ``rate + (spikes - rate)``, which rounds
+    return tf.identity(spikes), gradient
+
+
+class SpikingAwareMixin:
+    """Spiking-aware training for a NengoDL neuron builder of a spiking type.
+
+    In training mode the builder's spiking ``step`` runs as in inference (its
+    state evolving), and the output takes the gradient of the builder's
+    ``training_step``, NengoDL's rate approximation (``lif_smoothing``
+    included), through `spikes_with_rate_gradient`. The neuron state carries no
+    gradient. Inference is NengoDL's. A builder may define its own
+    ``spiking_aware_step`` (as `.AdaptiveLIFBuilder` does for its adaptation).
+    """
+
+    def build_step(self, signals):
+        J = signals.gather(self.J_data)
+        state = {s: signals.gather(d) for s, d in self.state_data.items()}
+        spiking = tuple(tf.nest.flatten(self.step(J, signals.dt, **state)))
+        if self.config.inference_only:
+            out = spiking
+        else:
+            out = smart_cond.smart_cond(
+                self.config.training,
+                true_fn=lambda: self.spiking_aware_step(J, signals.dt, state, spiking),
+                false_fn=lambda: tuple(tf.stop_gradient(x) for x in spiking),
+            )
+        signals.scatter(self.output_data, out[0])
+        for data, value in zip(self.state_data.values(), out[1:], strict=True):
+            signals.scatter(data, value)
+
+    def spiking_aware_step(self, J, dt, state, spiking):
+        """The training-mode outputs: the output, then each updated state.
+
+        Parameters
+        ----------
+        J : ``tf.Tensor``
+            The input current.
+        dt : ``tf.Tensor``
+            The timestep (seconds).
+        state : dict of str: ``tf.Tensor``
+            The neuron state before the step.
+        spiking : tuple of ``tf.Tensor``
+            What the spiking ``step`` returned: the output, then each state.
+
+        Returns
+        -------
+        tuple of ``tf.Tensor``
+        """
+        own = getattr(super(), "spiking_aware_step", None)
+        if own is not None:
+            return own(J, dt, state, spiking)
+        rate = self.training_step(J, dt, **state)
+        held = tuple(tf.stop_gradient(x) for x in spiking[1:])
+        return (spikes_with_rate_gradient(spiking[0], rate), *held)
+
+
+def tf_neuron_builder(neuron_class):
+    """The TensorFlow builder of a neuron type, or None where NengoDL has none.
+
+    NengoDL's table (``SimNeuronsBuilder.TF_NEURON_IMPL``, read when called, so
+    a builder registered later is found) and this package's `NATIVE_BUILDERS`.
+
+    Parameters
+    ----------
+    neuron_class : type
+        A neuron type's class.
+
+    Returns
+    -------
+    type or None
+    """
+    return {**SimNeuronsBuilder.TF_NEURON_IMPL, **NATIVE_BUILDERS}.get(neuron_class)
+
+
 @functools.cache
-def trainable_implementation(builder):
-    """A NengoDL neuron builder class with trainable parameters (made once per class).
+def neuron_implementation(builder, trainable_parameters, spiking_aware):
+    """A NengoDL neuron builder class with this package's additions (made once).
 
     Parameters
     ----------
     builder : type
-        A neuron builder (from NengoDL's ``SimNeuronsBuilder.TF_NEURON_IMPL``, or
-        this package's `NATIVE_BUILDERS`).
+        A neuron builder (from `tf_neuron_builder`).
+    trainable_parameters : bool
+        Add `TrainableParametersMixin`.
+    spiking_aware : bool
+        Add `SpikingAwareMixin`.
 
     Returns
     -------
     type
-        A subclass of ``builder`` and `TrainableParametersMixin`.
+        A subclass of ``builder`` and the mixins chosen.
     """
+    mixins = ((SpikingAwareMixin,) if spiking_aware else ()) + (
+        (TrainableParametersMixin,) if trainable_parameters else ()
+    )
+    what = " and ".join(
+        (["spiking-aware training"] if spiking_aware else [])
+        + (["trainable parameters"] if trainable_parameters else [])
+    )
+    prefix = ("SpikingAware" if spiking_aware else "") + (
+        "Trainable" if trainable_parameters else ""
+    )
     return type(
-        f"Trainable{builder.__name__}",
-        (TrainableParametersMixin, builder),
-        {"__doc__": f"{builder.__name__} with trainable parameters."},
+        f"{prefix}{builder.__name__}",
+        (*mixins, builder),
+        {"__doc__": f"{builder.__name__} with {what}."},
     )
 
 
+class _NeuronsBuilder(OpBuilder):
+    """Runs a group through NengoDL's builder for its neuron type, extended.
+
+    The extension: `neuron_implementation` with the subclass's
+    ``trainable_parameters`` and the operators' ``spiking_aware``.
+    """
+
+    trainable_parameters = False
+
+    def __init__(self, ops, neuron_class):
+        super().__init__(ops)
+        builder = tf_neuron_builder(neuron_class)
+        if builder is None:  # pragma: no cover (refused when configured)
+            raise BuildError(
+                f"no TensorFlow builder for neuron type {neuron_class.__name__}"
+            )
+        spiking_aware = getattr(ops[0], "spiking_aware", True)
+        self.built_neurons = neuron_implementation(
+            builder, self.trainable_parameters, spiking_aware
+        )(ops)
+
+    def build_pre(self, signals, config):
+        self.built_neurons.build_pre(signals, config)
+
+    def build_step(self, signals):
+        self.built_neurons.build_step(signals)
+
+
 @Builder.register(SimTrainableNeurons)
-class TrainableNeuronsBuilder(OpBuilder):
+class TrainableNeuronsBuilder(_NeuronsBuilder):
     """Build a group of `.SimTrainableNeurons` operators of one neuron type.
 
     Each group runs NengoDL's builder for the neuron type (or ours, for the
@@ -335,27 +591,35 @@ class TrainableNeuronsBuilder(OpBuilder):
 
     The builder for a neuron type is looked up in NengoDL's table when a model is
     built (so a builder NengoDL registers later is used), see
-    `trainable_implementation`.
+    `tf_neuron_builder`.
     """
 
+    trainable_parameters = True
+
     def __init__(self, ops):
-        super().__init__(ops)
-        neuron_class = type(ops[0].parameterization.base_type)
-        builder = {**SimNeuronsBuilder.TF_NEURON_IMPL, **NATIVE_BUILDERS}.get(
-            neuron_class
-        )
-        if builder is None:  # pragma: no cover (refused when configured)
-            raise BuildError(
-                f"no TensorFlow builder for neuron type {neuron_class.__name__}"
-            )
-        self.built_neurons = trainable_implementation(builder)(ops)
-
-    def build_pre(self, signals, config):
-        self.built_neurons.build_pre(signals, config)
-
-    def build_step(self, signals):
-        self.built_neurons.build_step(signals)
+        super().__init__(ops, type(ops[0].parameterization.base_type))
 
     @staticmethod
     def mergeable(x, y):
-        return x.parameterization.signature == y.parameterization.signature
+        return (
+            x.parameterization.signature == y.parameterization.signature
+            and x.spiking_aware == y.spiking_aware
+        )
+
+
+@Builder.register(SimSpikingAwareNeurons)
+class SpikingAwareNeuronsBuilder(_NeuronsBuilder):
+    """Build a group of `.SimSpikingAwareNeurons` operators of one neuron type.
+
+    NengoDL's builder for the neuron type (or this package's, for
+    ``AdaptiveLIF``) with `SpikingAwareMixin`.
+    """
+
+    trainable_parameters = False
+
+    def __init__(self, ops):
+        super().__init__(ops, type(ops[0].neurons))
+
+    @staticmethod
+    def mergeable(x, y):
+        return type(x.neurons) is type(y.neurons)

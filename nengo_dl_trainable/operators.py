@@ -351,6 +351,8 @@ class SimTrainableNeurons(SimNeurons):
         The neuron type's state signals (and random state, for stochastic types).
     tag : str, optional
         Label for debugging.
+    spiking_aware : bool, optional
+        Whether the neurons spike in training mode (see `.SimSpikingAwareNeurons`).
 
     Notes
     -----
@@ -360,8 +362,18 @@ class SimTrainableNeurons(SimNeurons):
     4. updates ``[]``
     """
 
-    def __init__(self, parameterization, parameters, J, output, state=None, tag=None):
+    def __init__(
+        self,
+        parameterization,
+        parameters,
+        J,
+        output,
+        state=None,
+        tag=None,
+        spiking_aware=False,
+    ):
         super().__init__(parameterization.base_type, J, output, state=state, tag=tag)
+        self.spiking_aware = spiking_aware
         self.parameterization = parameterization
         self.parameter_names = tuple(parameterization.parameters)
         self.reads = [J] + [parameters[name] for name in self.parameter_names]
@@ -385,6 +397,37 @@ class SimTrainableNeurons(SimNeurons):
         return step_trainable_neurons
 
 
+class SimSpikingAwareNeurons(SimNeurons):
+    """Spiking neurons that also spike in NengoDL's training mode.
+
+    The same computation as `~nengo.builder.neurons.SimNeurons` (and so the same
+    ``make_step``: core Nengo has no training mode). Its NengoDL builder,
+    `.SpikingAwareNeuronsBuilder`, runs the spiking dynamics in training mode too,
+    with the gradient of NengoDL's rate approximation; a separate operator type
+    keeps these neurons out of the groups NengoDL merges stock neurons into.
+
+    Parameters
+    ----------
+    neurons : `~nengo.neurons.NeuronType`
+        The (spiking) neuron type.
+    J : Signal
+        The input current.
+    output : Signal
+        The neuron output.
+    state : dict, optional
+        The neuron type's state signals.
+    tag : str, optional
+        Label for debugging.
+
+    Notes
+    -----
+    1. sets ``[output] + state``
+    2. incs ``[]``
+    3. reads ``[J]``
+    4. updates ``[]``
+    """
+
+
 #: Every operator type of this package.
 TRAINABLE_OPERATORS = (
     SimTrainableLowpass,
@@ -392,6 +435,7 @@ TRAINABLE_OPERATORS = (
     SimTrainableDelay,
     SimTrainableDelayedLowpass,
     SimTrainableNeurons,
+    SimSpikingAwareNeurons,
 )
 
 

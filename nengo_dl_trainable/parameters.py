@@ -107,12 +107,16 @@ class ModelRecord:
         Whether each stock parameter signal of a configured object trains.
     configs : `.NetworkConfigs` or None
         The network configs above each object (see `network_configs`).
+    spiking_aware : list of `~nengo.Ensemble`
+        The ensembles whose neurons spike in training mode
+        (``spiking_aware_training``).
     """
 
     parameters: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     stock_marks: list = field(default_factory=list)
     configs: NetworkConfigs = None
+    spiking_aware: list = field(default_factory=list)
 
 
 #: The model attribute that holds its `ModelRecord`.

@@ -259,7 +259,8 @@ def summary(sim, print_fn=print):
 
     One row per object attribute: this package's parameters with their current
     values in user units (seconds for time constants), then the weights, encoders
-    and biases NengoDL trains (with their shapes), then whatever class or network
+    and biases NengoDL trains (with their shapes), then the ensembles that spike
+    in training (``spiking_aware_training``), then whatever class or network
     defaults named but had to skip, and why.
 
     Parameters
@@ -292,6 +293,12 @@ def summary(sim, print_fn=print):
             else ""
         )
     )
+    spiking_aware = model_record(sim.model).spiking_aware
+    if spiking_aware:
+        lines.append(
+            f"spiking in training (spiking_aware_training, {len(spiking_aware)}): "
+            + ", ".join(str(ens) for ens in spiking_aware)
+        )
     skipped = model_record(sim.model).skipped
     if skipped:
         lines.append(f"skipped by defaults ({len(skipped)}):")

@@ -1,4 +1,4 @@
-"""Resolution: what ``trainable_params`` and ``tau_step_scale`` select for an object.
+"""Resolution: what ``trainable_params`` and the other settings say for an object.
 
 The rules are those of `nengo_dl_trainable.names`: the object's own setting, then
 the innermost network's default for its class, and so on up to the top-level
@@ -13,30 +13,42 @@ from nengo.exceptions import ConfigError
 
 from nengo_dl_trainable.errors import TrainableParamsError
 from nengo_dl_trainable.markers import marked_names
-from nengo_dl_trainable.names import PARAM_NAME, STOCK, STOCK_NAMES, has_attribute
-from nengo_dl_trainable.settings import STEP_SCALE_NAME
+from nengo_dl_trainable.names import (
+    PACKAGE_NAMES,
+    PARAM_NAME,
+    STOCK,
+    STOCK_NAMES,
+    has_attribute,
+)
+from nengo_dl_trainable.settings import SPIKING_AWARE_NAME, STEP_SCALE_NAME
 
 
-def resolve_tau_step_scale(configs, obj):
-    """The ``tau_step_scale`` that applies to ``obj``, and whether it set it.
+def resolve_value(configs, obj, name):
+    """The value of config parameter ``name`` that applies to ``obj``.
+
+    Used for ``tau_step_scale`` and ``spiking_aware_training``: a value set on
+    the object beats a class or network default, and among values of one rank
+    the innermost network's wins.
 
     Parameters
     ----------
     configs : list of `~nengo.Config`
         The configs of the networks containing ``obj``, top-level network first.
     obj : `~nengo.Connection` or `~nengo.Ensemble`
-        The connection or ensemble.
+        The object.
+    name : str
+        The config parameter's name.
 
     Returns
     -------
-    value : float or None
-        The step scale, or None for the package's choice.
+    value : object
+        The value, or None where none is set (the package's choice).
     on_object : bool
         Whether the value was set on the object itself.
     """
     on_object = on_class = None
     for config in configs:  # a lower network replaces a higher one's setting
-        instance_value, class_value = _level_values(config, obj, STEP_SCALE_NAME)
+        instance_value, class_value = _level_values(config, obj, name)
         if instance_value is not None:
             on_object = instance_value
         if class_value is not None:
@@ -240,22 +252,44 @@ def selected_attributes(configs, obj):
     else:
         setting = resolve_setting(configs, obj)
     markers = marked_names(obj)
+    package_defaults = frozenset()
     if setting is not None and setting.param_name == PARAM_NAME:
         names = _expand_stock(setting.value, obj)
         if markers and setting.on_object:
             _check_markers_agree(setting, names, obj, markers)
-    elif not markers:
-        return None
-    elif setting is None or setting.value:
-        names = _expand_stock({STOCK}, obj)  # what NengoDL trains
     else:
-        names = frozenset()  # trainable=False
-    on_object = setting is not None and setting.on_object
+        if setting is not None and setting.on_object:
+            # the object's own flag speaks for NengoDL's parameters only
+            package_defaults = _package_names_by_default(configs, obj)
+        if not markers and not package_defaults:
+            return None
+        if setting is None or setting.value:
+            names = _expand_stock({STOCK}, obj)  # what NengoDL trains
+        else:
+            names = frozenset()  # trainable=False
+        names |= package_defaults
+    # names from a default apply only where they can
+    on_object = setting is not None and setting.on_object and not package_defaults
     if not on_object:
         names = frozenset(n for n in names if has_attribute(obj, n))
     if not markers:
         return SelectedNames(names, explicit=on_object)
     return _with_markers(names, on_object, obj, markers)
+
+
+def _package_names_by_default(configs, obj):
+    """The names only this package adds that a class default selects for ``obj``.
+
+    That is, the innermost ``trainable_params`` class or network default for
+    ``obj``'s class, without NengoDL's own names (`.STOCK_NAMES`): those stay
+    with NengoDL's ``trainable`` flag where the object sets one.
+    """
+    value = None
+    for config in configs:
+        class_value = _level_values(config, obj, PARAM_NAME)[1]
+        if class_value is not None:
+            value = class_value
+    return frozenset(n for n in value or () if n.partition(".")[0] in PACKAGE_NAMES)
 
 
 def _check_markers_agree(setting, names, obj, markers):
@@ -315,6 +349,7 @@ class NetworkConfigs:
         self.toplevel = toplevel
         self._configs = {}
         self._selected = {}
+        self._selects_package_parameters = None
         if toplevel is not None:
             self._add(toplevel, ())
 
@@ -331,8 +366,30 @@ class NetworkConfigs:
         return self._configs.get(obj, ())
 
     def tau_step_scale(self, obj):
-        """`.resolve_tau_step_scale` for ``obj`` using its network configs."""
-        return resolve_tau_step_scale(self[obj], obj)
+        """``obj``'s ``tau_step_scale`` and whether it set it (`.resolve_value`)."""
+        return resolve_value(self[obj], obj, STEP_SCALE_NAME)
+
+    def spiking_aware_training(self, ens):
+        """``ens``'s ``spiking_aware_training`` and whether it set it.
+
+        See `.resolve_value`; the value is None where nothing is set.
+        """
+        return resolve_value(self[ens], ens, SPIKING_AWARE_NAME)
+
+    def selects_package_parameters(self):
+        """Whether any object of the network selects a name only this package adds.
+
+        That is, whether ``trainable_params`` (or a marker) selects a synapse,
+        neuron-type or gain parameter anywhere in the network (`.PACKAGE_NAMES`),
+        whether or not it can train. Decided once per network.
+        """
+        if self._selects_package_parameters is None:
+            self._selects_package_parameters = any(
+                name.partition(".")[0] in PACKAGE_NAMES
+                for obj in self._configs
+                for name in self.selected_attributes(obj) or ()
+            )
+        return self._selects_package_parameters
 
     def selected_attributes(self, obj):
         """`.selected_attributes` for ``obj`` using its network configs.

@@ -1,8 +1,11 @@
-"""The config parameters ``trainable_params`` and ``tau_step_scale``.
+"""The config parameters of this package and their ``configure_settings`` keywords.
 
-`configure_trainable_params` and `configure_tau_step_scale` are what
-``configure_settings(trainable_params=...)`` and ``configure_settings(
-tau_step_scale=...)`` do (registered with the NengoDL wraps at import).
+The parameters are ``trainable_params``, ``tau_step_scale`` and
+``spiking_aware_training``; `configure_trainable_params`, `configure_tau_step_scale` and
+`configure_spiking_aware_training` are what ``configure_settings(
+trainable_params=...)``, ``configure_settings(tau_step_scale=...)`` and
+``configure_settings(spiking_aware_training=...)`` do (registered with the
+NengoDL wraps at import).
 """
 
 import numbers
@@ -10,7 +13,7 @@ import numbers
 import numpy as np
 from nengo import Connection, Ensemble, Network
 from nengo.exceptions import ConfigError, NetworkContextError, ValidationError
-from nengo.params import NumberParam, Parameter
+from nengo.params import BoolParam, NumberParam, Parameter
 
 from nengo_dl_trainable._nengo_dl import provide_setting
 from nengo_dl_trainable.names import (
@@ -67,8 +70,9 @@ def configure_trainable_params(value=None):
         ``trainable``. Calling it again changes these defaults and keeps the
         values set on objects.
 
-    It also adds the ``tau_step_scale`` parameter to Connections and Ensembles
-    (without changing its default), so that each can set its own.
+    It also adds the ``tau_step_scale`` parameter to Connections and Ensembles,
+    and ``spiking_aware_training`` to Ensembles (without changing their
+    defaults), so that each object can set its own.
     """
     names = names_for_each_type(value)
     for obj_type in VALID_NAMES:
@@ -81,6 +85,7 @@ def configure_trainable_params(value=None):
     # so that objects can set their own ``tau_step_scale`` (default unchanged)
     for obj_type in STEP_SCALE_TYPES:
         _class_params(obj_type, STEP_SCALE_NAME, TauStepScaleParam)
+    _class_params(Ensemble, SPIKING_AWARE_NAME, SpikingAwareTrainingParam)
 
 
 def _class_params(obj_type, name, make_param):
@@ -173,5 +178,45 @@ def configure_tau_step_scale(value=None):
         _set_class_default(obj_type, STEP_SCALE_NAME, value, TauStepScaleParam)
 
 
+#: The config parameter choosing how spiking neurons run in training mode.
+SPIKING_AWARE_NAME = "spiking_aware_training"
+
+
+class SpikingAwareTrainingParam(BoolParam):
+    r"""Config parameter: whether an ensemble's spiking neurons spike in training.
+
+    On an `~nengo.Ensemble`. ``True``: in training mode (``Simulator.fit``) the
+    neurons run their spiking dynamics forward, their state evolving as in
+    inference, while the gradient is that of NengoDL's rate approximation
+    (straight-through: :math:`\partial s / \partial J := \partial r(J) /
+    \partial J`). ``False``: NengoDL's rule, the rate approximation forward and
+    backward, the neuron state held. ``None`` (the default): see
+    `.spiking_aware_default`. It changes only spiking neuron types with a
+    TensorFlow builder, and only in training mode; the user guide's section
+    "Spiking networks" says what it does to each neuron type.
+    """
+
+    def __init__(self):
+        super().__init__(SPIKING_AWARE_NAME, default=None, optional=True)
+
+
+def configure_spiking_aware_training(value=None):
+    """Set the default ``spiking_aware_training`` of the ensembles here.
+
+    This is what ``configure_settings(spiking_aware_training=value)`` does. It
+    configures the innermost network being built; a value set on an ensemble
+    (``net.config[ens].spiking_aware_training = False``) beats it, and among
+    defaults the innermost network's wins.
+
+    Parameters
+    ----------
+    value : bool or None
+        The default (see `.SpikingAwareTrainingParam`); ``None`` for the
+        package's choice.
+    """
+    _set_class_default(Ensemble, SPIKING_AWARE_NAME, value, SpikingAwareTrainingParam)
+
+
 provide_setting("trainable_params", configure_trainable_params)
 provide_setting("tau_step_scale", configure_tau_step_scale)
+provide_setting("spiking_aware_training", configure_spiking_aware_training)

@@ -13,9 +13,10 @@
 #   environment, and NengoDL issue #60's lines run with a plain ``import nengo_dl``.
 # current on Python 3.13 (in .venv-current-3.13): this package's tests once more,
 #   under NengoDL's test option --dtype float64 (as NengoDL's CI runs its suite
-#   under --dtype float64, --unroll-simulation 5 and --inference-only).
+#   under --dtype float64, --unroll-simulation 5 and --inference-only), without
+#   the examples (they run on 3.11 and 3.12).
 #
-# This package's tests include the examples and doctests everywhere.
+# This package's tests include the doctests everywhere.
 # PYTHON, CURRENT_PYTHON and NEWEST_PYTHON pick the interpreters (default
 # python3.11, python3.12, python3.13).
 set -euo pipefail
@@ -78,4 +79,7 @@ VENV=.venv-wheel PYTHON=$CURRENT_PYTHON SOURCE="$(ls dist/nengo_dl_trainable-*.w
 echo "== current stack: install ($NEWEST_PYTHON)"
 VENV=.venv-current-3.13 PYTHON=$NEWEST_PYTHON EDITABLE=1 \
     bash scripts/install.sh tests,keras-spiking
-our_tests .venv-current-3.13 --dtype=float64
+# the examples set their own dtype, so under --dtype=float64 they would repeat
+# the run on Python 3.12 (same stack) step for step: leave them out here
+our_tests .venv-current-3.13 --dtype=float64 \
+    --ignore=nengo_dl_trainable/tests/test_examples.py

@@ -85,6 +85,7 @@ from nengo_dl_trainable._nengo_dl import core, fixes, tf_distribute
 from nengo_dl_trainable._nengo_dl.core import (
     BUILD_FUNCTIONS,
     RECORD_KEY,
+    StockParametersLoaded,
     configure_settings,
     parameter_value,
     register_build_function,
@@ -111,6 +112,7 @@ __all__ = [
     "BUILD_FUNCTIONS",
     "RECORD_KEY",
     "SUPPORTED_NENGO_DL_VERSIONS",
+    "StockParametersLoaded",
     "WRAPPED_SIGNATURES",
     "_ORIGINALS",
     "apply",

@@ -227,6 +227,72 @@ def _load_arrays(sim, path, include_state):
         write_saved_state(sim.tensor_graph, values[len(weights) :])
 
 
+class StockParametersLoaded(UserWarning):
+    """A parameter file without this package's parameters was loaded.
+
+    Issued by ``Simulator.load_params`` when it loads a file saved by stock
+    NengoDL (or by a model without this package's parameters) into a model that
+    has some: NengoDL's own variables take the file's values, this package's
+    parameters keep their current (configured) values.
+    """
+
+
+def _load_stock_file(sim, path, include_state, excluded):
+    """Load a stock NengoDL file into the model's NengoDL variables only.
+
+    NengoDL's files are positional: the file's arrays are the stock model's
+    variables in order. Here they go, in order, to the model's variables that
+    hold none of ``excluded`` (this package's parameter signals), which are
+    NengoDL's own variables in NengoDL's order; each shape must match. A
+    variable holding both kinds of signal, or a state file, is refused.
+    """
+    if include_state:
+        raise SimulationError(
+            f"cannot load the state in {path}: it was saved without "
+            "nengo_dl_trainable's parameters, and this model's simulation state "
+            "differs (its trainable synapses and neurons keep their own state); "
+            "load it with include_state=False"
+        )
+    signals = sim.tensor_graph.signals
+    held = {}
+    for sig in excluded:
+        key = signals.sig_map[sig].key
+        held[key] = held.get(key, 0) + sig.size
+    package_variables = []
+    for key, size in held.items():
+        variable = sim.tensor_graph.base_params[key]
+        if variable.shape[0] != size:
+            raise SimulationError(  # pragma: no cover (NengoDL keeps them apart)
+                f"cannot load {path} (saved without nengo_dl_trainable's "
+                f"parameters): the model's variable {variable.name} holds both "
+                "NengoDL's and nengo_dl_trainable's parameters"
+            )
+        package_variables.append(variable)
+    weights = [
+        w for w in sim.keras_model.weights if not any(w is v for v in package_variables)
+    ]
+    with np.load(str(path) + ".npz") as saved:
+        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    shapes = [tuple(w.shape) for w in weights]
+    if [v.shape for v in values] != shapes:
+        raise SimulationError(
+            f"cannot load {path} (saved without nengo_dl_trainable's parameters): "
+            f"it holds {len(values)} array(s) of shapes "
+            f"{[v.shape for v in values]}, and this model's NengoDL variables "
+            f"(without nengo_dl_trainable's) have shapes {shapes}: the networks "
+            "differ"
+        )
+    tf.keras.backend.batch_set_value(list(zip(weights, values, strict=True)))
+    warnings.warn(
+        f"{path} holds NengoDL's parameters only (no record of "
+        f"nengo_dl_trainable's): loaded into NengoDL's {len(weights)} "
+        f"variable(s); this model's {len(excluded)} nengo_dl_trainable "
+        "parameter(s) keep their configured values",
+        StockParametersLoaded,
+        stacklevel=3,
+    )
+
+
 def _checkpoint_record(model):
     record = provided("checkpoint_record")
     return None if record is None else record(model)
@@ -282,8 +348,15 @@ def _load_params(load_params):
             )
         record = _read_record(path)
         check = provided("check_checkpoint_record")
-        if check is not None:
-            check(self.model, record, path)
+        excluded = None if check is None else check(self.model, record, path)
+        if excluded:
+            _load_stock_file(
+                self,
+                path,
+                _include_state(include_state, include_non_trainable),
+                excluded,
+            )
+            return None
         if record is None and not (
             (include_state or include_non_trainable) and replicated(self)
         ):

@@ -29,7 +29,10 @@ SETTINGS = {}
 #:     ``record(model)`` -> str or None: written beside the arrays by ``save_params``.
 #: ``"check_checkpoint_record"``
 #:     ``check(model, record, path)``: raises if a file's record (None if it has
-#:     none) does not fit the model; called by ``load_params``.
+#:     none) does not fit the model; called by ``load_params``. Returns None to
+#:     load the file as it is, or, for a file without this package's parameters
+#:     loaded into a model with some, the list of the package's parameter
+#:     signals, which then keep their values while NengoDL's variables load.
 POINTS = {}
 
 _NAMES = (

@@ -107,8 +107,7 @@ def test_checkpoint_of_neurons_and_double_exp_records_every_encoding(
     assert "neuron_type.tau_rc" in message
 
 
-def test_file_without_record_refused_where_parameters_exist(Simulator, tmp_path):
-    """A stock NengoDL file cannot say how time constants were stored."""
+def test_stock_file_loads_as_nengo_dl(Simulator, tmp_path):
     path = tmp_path / "stock"
     net, *_ = lowpass_net(trainable=())
     with Simulator(net, progress_bar=False) as sim:
@@ -120,9 +119,83 @@ def test_file_without_record_refused_where_parameters_exist(Simulator, tmp_path)
     with Simulator(net, progress_bar=False) as sim:
         sim.load_params(path)
 
-    net, *_ = lowpass_net()
+
+def two_layer_net(package_parameters, seed=0):
+    """Input -> LIF -> LIF -> output; optionally synapses and tau_rc trainable."""
+    with nengo.Network(seed=seed) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        u = nengo.Node(np.zeros(1))
+        a = nengo.Ensemble(20, 1, neuron_type=nengo.LIF())
+        b = nengo.Ensemble(12, 1, neuron_type=nengo.LIF(tau_rc=0.03))
+        conns = [
+            nengo.Connection(u, a),
+            nengo.Connection(a, b, synapse=0.005),
+            nengo.Connection(b, (out := nengo.Node(size_in=1)), synapse=0.01),
+        ]
+        if package_parameters:
+            net.config[nengo.Connection].trainable_params = {"stock", "synapse"}
+            net.config[b.neurons].trainable_params = {"stock", "neuron_type.tau_rc"}
+            net.config[b].spiking_aware_training = True
+        probe = nengo.Probe(out)
+    return net, u, probe, (a, b, *conns)
+
+
+def trained_values(sim, objs):
+    """Every trained stock value, by object: weights, encoders, bias."""
+    values = []
+    for obj in objs:
+        built = sim.data[obj]
+        for name in ("weights", "scaled_encoders", "bias"):
+            if hasattr(built, name) and getattr(built, name) is not None:
+                values.append(np.array(getattr(built, name)))
+    return values
+
+
+@pytest.mark.training
+def test_stock_file_loads_into_model_with_parameters(Simulator, tmp_path, seed):
+    """Train weights, save, select synapses and tau_rc, load the weights."""
+    path = tmp_path / "weights"
+    net, u, probe, objs = two_layer_net(False, seed)
+    x = np.random.RandomState(seed).uniform(-1, 1, size=(2, 30, 1))
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        initial = trained_values(sim, objs)
+        sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
+        sim.fit({u: x}, {probe: 0.5 * x}, epochs=3, verbose=0)
+        stock = trained_values(sim, objs)
+        sim.save_params(path)
+    # training moved every stock value, so equality below is not the start
+    for before, after in zip(initial, stock, strict=True):
+        assert not np.allclose(before, after)
+
+    net, u, probe, objs = two_layer_net(True, seed)
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        with pytest.warns(
+            nengo_dl_trainable.StockParametersLoaded, match="4 nengo_dl_trainable"
+        ):
+            sim.load_params(path)
+        # loaded from the file, not rounded: the same float32 values
+        for saved, loaded in zip(stock, trained_values(sim, objs), strict=True):
+            assert np.array_equal(saved, loaded)
+        # the package's parameters keep their configured values
+        params = sim.get_nengo_params(list(objs))
+        assert params[1]["neuron_type"].tau_rc == pytest.approx(0.03, rel=1e-6)
+        assert params[3]["synapse"].tau == pytest.approx(0.005, rel=1e-6)
+        assert params[4]["synapse"].tau == pytest.approx(0.01, rel=1e-6)
+        # the state differs (the package's synapses keep their own): refused
+        with pytest.raises(SimulationError, match="include_state=False"):
+            sim.load_params(path, include_state=True)
+
+
+def test_stock_file_of_another_network_refused(Simulator, tmp_path):
+    path = tmp_path / "weights"
+    net, *_ = two_layer_net(False)
     with Simulator(net, progress_bar=False) as sim:
-        with pytest.raises(SimulationError, match="no record"):
+        sim.save_params(path)
+    net, *_, objs = two_layer_net(True)
+    with net:
+        nengo.Ensemble(5, 1)  # one more bias: another layout
+    with Simulator(net, progress_bar=False) as sim:
+        with pytest.raises(SimulationError, match="the networks differ"):
             sim.load_params(path)
 
 
@@ -154,10 +227,9 @@ def test_record_leaves_state_and_count_checks_as_nengo_dl(
             list(sim.tensor_graph.saved_state.values())
         )
         for before, after in zip(saved_state, loaded, strict=True):
-            if include_state:
-                assert np.array_equal(before, after)
-        if include_state:
-            assert any(np.any(v != 0) for v in loaded)
+            # the saved state where it was saved, a fresh (zero) state otherwise
+            assert np.array_equal(after, before if include_state else 0 * before)
+        assert any(np.any(v != 0) for v in saved_state)
         # a state file into a load without state: NengoDL's count error
         if include_state:
             with pytest.raises(SimulationError, match="Number of saved parameters"):

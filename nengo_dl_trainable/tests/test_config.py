@@ -188,6 +188,57 @@ def test_resolution_with_trainable_flag(seed):
     assert selected_attributes(top, b.neurons) is None
 
 
+def test_object_flag_keeps_nengo_dl_names_default_adds_package_names(seed):
+    """An object's ``trainable`` flag decides NengoDL's names only."""
+    with nengo.Network(seed=seed) as net:
+        nengo_dl.configure_settings(
+            trainable=None, trainable_params={"synapse", "neuron_type"}
+        )
+        a = nengo.Ensemble(5, 1, neuron_type=nengo.LIF())
+        b = nengo.Ensemble(5, 1, neuron_type=nengo.LIF())
+        conn = nengo.Connection(a, b)
+        frozen = nengo.Connection(b, a)
+    net.config[conn].trainable = True
+    net.config[frozen].trainable = False
+    net.config[a].trainable = True
+    net.config[a.neurons].trainable = False
+    top = configs_of(net)
+    assert selected_attributes(top, conn) == {"weights", "synapse"}
+    assert selected_attributes(top, frozen) == {"synapse"}
+    assert selected_attributes(top, a) == {"encoders", "bias", "neuron_type"}
+    assert selected_attributes(top, a.neurons) == {"neuron_type"}
+    # names from a default stay a default's: they apply only where they can
+    assert not selected_attributes(top, conn).explicit
+    # without a trainable_params default, the flag alone decides, as in NengoDL
+    net.config[nengo.Connection].trainable_params = None
+    assert selected_attributes(top, conn) is None
+
+
+@pytest.mark.training
+def test_converted_network_default_trains_synapses(Simulator, rng):
+    """NengoDL's Converter sets ``trainable`` everywhere; the default still reaches
+    the synapses, and the converter's flags still decide the weights."""
+    inp = tf.keras.Input((4,))
+    hidden = tf.keras.layers.Dense(8, activation=tf.nn.relu)(inp)
+    out = tf.keras.layers.Dense(2)(hidden)
+    converter = nengo_dl.Converter(
+        tf.keras.Model(inp, out),
+        swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
+        synapse=0.005,
+    )
+    with converter.net:
+        nengo_dl.configure_settings(trainable_params={"synapse"})
+    with Simulator(converter.net, progress_bar=False) as sim:
+        infos = nengo_dl_trainable.parameter_info(sim)
+        summary = nengo_dl_trainable.summary(sim, None)
+    synapses = [i for i in infos if i.name == "synapse.tau"]
+    assert synapses and all(i.trains for i in synapses)
+    assert np.allclose([i.value for i in synapses], 0.005, rtol=1e-6)
+    # the converter's weights train, as the converter set them
+    assert " | weights | (8, 4) | - | yes" in summary
+    assert "0 parameter(s)" not in summary
+
+
 def test_nothing_configured_resolves_to_stock(seed):
     with nengo.Network(seed=seed) as net:
         a = nengo.Ensemble(5, 1)

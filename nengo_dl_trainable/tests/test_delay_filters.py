@@ -39,9 +39,13 @@ def _exact_pade_of_exp_minus(p, q):
         for r in range(q):
             if r != col and rows[r][col] != 0:
                 factor = rows[r][col] / rows[col][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
+                rows[r] = [
+                    a - factor * b for a, b in zip(rows[r], rows[col], strict=True)
+                ]
     den = [Fraction(1)] + [rows[j][q] / rows[j][j] for j in range(q)]
-    num = [sum(den[j] * taylor[i - j] for j in range(min(i, q) + 1)) for i in range(p + 1)]
+    num = [
+        sum(den[j] * taylor[i - j] for j in range(min(i, q) + 1)) for i in range(p + 1)
+    ]
     return num, den
 
 

@@ -74,4 +74,8 @@ def test_unknown_extension_point_is_refused(register):
 def test_every_extension_point_is_provided():
     """Each point the wraps consult is filled by a domain module at import."""
     assert set(extension_points.POINTS) == set(extension_points._NAMES)
-    assert set(extension_points.SETTINGS) == {"trainable_params", "tau_step_scale"}
+    assert set(extension_points.SETTINGS) == {
+        "trainable_params",
+        "tau_step_scale",
+        "spiking_aware_training",
+    }

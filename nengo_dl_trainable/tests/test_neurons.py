@@ -56,10 +56,18 @@ STOCHASTIC_TYPES = {
 }
 
 
-def neuron_net(neuron_type, trainable=("neuron_type",), seed=0, step_scale=None):
+def neuron_net(
+    neuron_type,
+    trainable=("neuron_type",),
+    seed=0,
+    step_scale=None,
+    spiking_aware=False,
+):
     """Input node -> ensemble with fixed gains and biases; probe the neurons.
 
     ``step_scale``: the ensemble's ``tau_step_scale`` (None: not set).
+    ``spiking_aware``: its ``spiking_aware_training`` (these tests compare with
+    NengoDL's rate-mode training unless they say otherwise; None: not set).
     """
     rng = np.random.RandomState(seed)
     with nengo.Network(seed=seed) as net:
@@ -78,6 +86,8 @@ def neuron_net(neuron_type, trainable=("neuron_type",), seed=0, step_scale=None)
             net.config[ens.neurons].trainable_params = set(trainable)
         if step_scale is not None:
             net.config[ens].tau_step_scale = step_scale
+        if spiking_aware is not None:
+            net.config[ens].spiking_aware_training = spiking_aware
         probe = nengo.Probe(ens.neurons)
     return net, stim, ens, probe
 
