@@ -11,6 +11,7 @@ later (marking signals trainable, `.summary`, ``Simulator.freeze_params``) reads
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 from nengo.builder import Signal
 
 from nengo_dl_trainable._nengo_dl import provide
@@ -366,6 +367,17 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
     signals = {}
     for name in parameterization.parameters:
         key = name if prefix is None else f"{prefix}.{name}"
+        if name in selected and not np.all(np.isfinite(initial[name])):
+            starts = ", ".join(
+                f"{n} = {_starting_value(obj, prefix, n)}" for n in selected
+            )
+            raise TrainableParamsError(
+                f"{key} cannot train from the starting values ({starts}): its "
+                f"stored form ({_stored_form(parameterization, name)}) is not "
+                "finite. Start at finite values inside the domain (a time "
+                "constant: positive and finite), or leave it fixed",
+                obj=obj,
+            )
         signals[name] = Signal(initial[name], name=f"{obj}.{key}")
         model_parameters(model).append(
             TrainableParameter(
@@ -378,3 +390,16 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
         )
         model.sig[sig_obj][key] = signals[name]
     return signals
+
+
+def _starting_value(obj, prefix, name):
+    """The object's own value of a parameter, for messages."""
+    owner = {"synapse": "synapse", "neuron_type": "neuron_type"}.get(prefix)
+    target = getattr(obj, owner) if owner else obj
+    value = getattr(target, name, None)
+    return "(not given)" if value is None else repr(value)
+
+
+def _stored_form(parameterization, name):
+    encoding = getattr(parameterization, "encodings", {}).get(name)
+    return repr(encoding) if encoding is not None else "its value"

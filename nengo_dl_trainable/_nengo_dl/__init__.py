@@ -135,6 +135,7 @@ WRAPS = {
     (Simulator, "fit"): core._fit,
     (TensorGraph, "mark_signals"): core._mark_signals,
     (TensorGraph, "call"): core._call,
+    (TensorGraph, "build"): core._tensor_graph_build,
     (Simulator, "get_nengo_params"): core._get_nengo_params,
     (SimulationData, "__getitem__"): core._simulation_data_getitem,
     (Simulator, "save_params"): core._save_params,

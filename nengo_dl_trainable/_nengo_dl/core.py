@@ -134,6 +134,38 @@ def _call(call):
     return wrapper
 
 
+def _tensor_graph_build(build):
+    """Give NengoDL's base-parameter variables unique names.
+
+    NengoDL names each variable by its kind, dtype and shape; two variables of
+    one shape (this package's parameters can make such pairs, for example a
+    synapse's and a neuron type's time constant) then share a name, and Keras'
+    HDF5 ``save_weights`` cannot write them. The second and later variables of a
+    name get ``__2``, ``__3``, ... (no NengoDL name contains ``__``); a name
+    used once is kept, so stock models keep NengoDL's names.
+    """
+
+    def wrapper(self, input_shape=None):
+        used = {}
+        add_weight = self.add_weight
+
+        def unique_add_weight(*args, name=None, **kwargs):
+            if name is not None and name.startswith("base_params/"):
+                used[name] = used.get(name, 0) + 1
+                if used[name] > 1:
+                    name = f"{name}__{used[name]}"
+            return add_weight(*args, name=name, **kwargs)
+
+        # an instance attribute: only this layer's build sees it
+        object.__setattr__(self, "add_weight", unique_add_weight)
+        try:
+            return build(self, input_shape)
+        finally:
+            object.__delattr__(self, "add_weight")
+
+    return wrapper
+
+
 def _get_nengo_params(get_nengo_params):
     def wrapper(self, nengo_objs, as_dict=False):
         params = get_nengo_params(self, nengo_objs, as_dict=as_dict)

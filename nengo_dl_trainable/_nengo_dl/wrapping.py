@@ -66,6 +66,7 @@ WRAPPED_SIGNATURES = {
         "(self, model, dt, unroll_simulation, minibatch_size, device, progress, seed)"
     ),
     (TensorGraph, "build_inputs"): "(self)",
+    (TensorGraph, "build"): "(self, input_shape=None)",
     (callbacks.IsolateState, "__init__"): "(self, sim)",
     (callbacks.IsolateState, "reset"): "(self)",
     (Simulator, "save_params"): (

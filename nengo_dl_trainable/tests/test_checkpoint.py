@@ -234,3 +234,48 @@ def test_record_leaves_state_and_count_checks_as_nengo_dl(
         if include_state:
             with pytest.raises(SimulationError, match="Number of saved parameters"):
                 sim.load_params(path)
+
+
+@pytest.mark.parametrize("file_format", ["h5", "tf"])
+def test_keras_weights_round_trip_with_every_kind(Simulator, tmp_path, file_format):
+    """Keras checkpoints of a model whose variables NengoDL names alike."""
+    path = str(tmp_path / ("weights.h5" if file_format == "h5" else "weights"))
+
+    def network():
+        with nengo.Network(seed=0) as net:
+            nengo_dl_trainable.configure_settings(trainable_params=None)
+            u = nengo.Node(np.zeros(1))
+            a = nengo.Ensemble(10, 1, neuron_type=nengo.LIF())
+            nengo.Connection(u, a)
+            out = nengo.Node(size_in=1)
+            conns = [
+                nengo.Connection(a, out, synapse=0.01),
+                nengo.Connection(
+                    u, out, synapse=nengo_dl_trainable.DoubleExp(0.01, 0.003)
+                ),
+                nengo.Connection(
+                    u, out, synapse=nengo_dl_trainable.Delay(0.002, max_delay=0.01)
+                ),
+            ]
+            for conn in conns:
+                net.config[conn].trainable_params = {"stock", "synapse"}
+            net.config[a.neurons].trainable_params = {"stock", "neuron_type.tau_rc"}
+            net.config[a].trainable_params = {"stock", "gain"}
+        return net
+
+    with Simulator(network(), progress_bar=False) as sim:
+        names = [w.name for w in sim.keras_model.weights]
+        assert len(set(names)) == len(names)
+        # values unlike the starting ones, so that a load that does nothing fails
+        variables = sim.keras_model.weights
+        saved = [
+            np.random.RandomState(i).uniform(0.1, 0.2, size=v.shape)
+            for i, v in enumerate(variables)
+        ]
+        tf.keras.backend.batch_set_value(list(zip(variables, saved, strict=True)))
+        sim.keras_model.save_weights(path)
+    with Simulator(network(), progress_bar=False) as sim:
+        sim.keras_model.load_weights(path)
+        loaded = tf.keras.backend.batch_get_value(sim.keras_model.weights)
+    for before, after in zip(saved, loaded, strict=True):
+        assert np.allclose(before, after, rtol=1e-6)

@@ -185,3 +185,34 @@ def test_find_parameter_and_its_errors(Simulator, seed):
             nengo_dl_trainable.find_parameter(sim, other, "synapse.tau")
         with pytest.raises(KeyError, match="no parameter"):
             nengo_dl_trainable.RecordParameters(sim, {"x": (other, "synapse.tau")})
+
+
+@pytest.mark.training
+def test_nengo_dl_and_keras_callbacks_in_fit(Simulator, tmp_path):
+    """NengoDL's NengoSummaries and Keras' TensorBoard run (TensorBoard installed)."""
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        u = nengo.Node(np.zeros(1))
+        ens = nengo.Ensemble(5, 1)
+        nengo.Connection(u, ens)
+        out = nengo.Node(size_in=1)
+        conn = nengo.Connection(ens, out, synapse=0.005)
+        net.config[conn].trainable_params = {"stock", "synapse"}
+        probe = nengo.Probe(out)
+    x = np.ones((1, 10, 1))
+    with Simulator(net, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.SGD(0.01), loss="mse")
+        sim.fit(
+            {u: x},
+            {probe: x},
+            epochs=2,
+            verbose=0,
+            callbacks=[
+                tf.keras.callbacks.TensorBoard(log_dir=str(tmp_path / "keras")),
+                nengo_dl.callbacks.NengoSummaries(
+                    str(tmp_path / "nengo"), sim, [ens, conn]
+                ),
+            ],
+        )
+    for name in ("keras", "nengo"):
+        assert any(p.is_file() for p in (tmp_path / name).rglob("*tfevents*"))

@@ -668,3 +668,27 @@ def test_trainable_synapses_plan_like_stock(synapse, Simulator):
             )
     assert plans[("synapse",)] == plans[()]
     assert "scatter_update" not in plans[()][2]
+
+
+@pytest.mark.parametrize(
+    "synapse, shown",
+    [
+        (nengo.Lowpass(float("inf")), "tau = inf"),
+        (nengo.Alpha(float("inf")), "tau = inf"),
+        (DoubleExp(0.01, float("inf")), "tau1 = 0.01, tau2 = inf"),
+    ],
+)
+def test_non_finite_start_refused_at_build(Simulator, synapse, shown):
+    """A time constant that cannot start training is named at build, not later."""
+    with nengo.Network() as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        u = nengo.Node(1)
+        x = nengo.Node(size_in=1)
+        conn = nengo.Connection(u, x, synapse=synapse, label="bad start")
+        net.config[conn].trainable_params = {"synapse"}
+    with pytest.raises(
+        nengo_dl_trainable.TrainableParamsError,
+        match=f"bad start.*cannot train from the starting values \\({shown}\\)",
+    ):
+        with Simulator(net):
+            pass
