@@ -58,17 +58,6 @@ def step_response(tau):
     return sim.data[probe]
 
 
-class TauHistory(tf.keras.callbacks.Callback):
-    """Record the learned time constant after every epoch."""
-
-    def __init__(self, sim, conn):
-        super().__init__()
-        self.sim, self.conn, self.taus = sim, conn, []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.taus.append(self.sim.get_nengo_params(self.conn)["synapse"].tau)
-
-
 def main():
     parser = argparse.ArgumentParser(description="Learn Lowpass(0.005) -> 0.1")
     parser.add_argument("--plot", default="learn_lowpass_tau.png")
@@ -85,13 +74,16 @@ def main():
         )
 
         sim.compile(optimizer=tf.optimizers.Adam(LEARNING_RATE), loss="mse")
-        history = TauHistory(sim, conn)
-        sim.fit(
+        # the learned tau after every epoch, in the fit history
+        recorder = nengo_dl.trainable_params.RecordParameters(
+            sim, {"tau": (conn, "synapse.tau")}
+        )
+        history = sim.fit(
             n_steps=N_STEPS,
             y={probe: target[None]},
             epochs=EPOCHS,
             verbose=0,
-            callbacks=[history],
+            callbacks=[recorder],
         )
         after = sim.predict(n_steps=N_STEPS)[probe][0]
         nengo_dl.trainable_params.summary(sim)  # what trained, tau in seconds
@@ -99,7 +91,7 @@ def main():
     elapsed = time.time() - start
 
     mse = np.mean((after - target) ** 2)
-    errors = np.abs(np.array(history.taus) - TRUE_TAU) / TRUE_TAU
+    errors = np.abs(np.array(history.history["tau"]) - TRUE_TAU) / TRUE_TAU
     within = np.flatnonzero(errors < 0.01)
     print(
         f"after:  tau = {conn.synapse.tau:.6f} s, MSE = {mse:.3e}  "
@@ -139,7 +131,7 @@ def main():
     axes[0].set_xlabel("time (s)")
     axes[0].set_ylabel("output")
     axes[0].legend()
-    axes[1].semilogy(np.arange(1, EPOCHS + 1), history.taus)
+    axes[1].semilogy(np.arange(1, EPOCHS + 1), history.history["tau"])
     axes[1].axhline(TRUE_TAU, color="k", alpha=0.4)
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel("learned tau (s)")
