@@ -31,10 +31,16 @@ from nengo.exceptions import SimulationError
 from nengo_dl_trainable._nengo_dl import RECORD_KEY, provide
 from nengo_dl_trainable.parameters import model_parameters
 
-__all__ = ["RECORD_KEY", "check_parameters_record", "parameters_record"]
+__all__ = ["FORMAT", "RECORD_KEY", "check_parameters_record", "parameters_record"]
 
 #: How many differences an error lists.
 MAX_LISTED = 10
+
+
+#: The record's format: 2 adds each parameter's kind, its object's size and its
+#: stored shape to format 1's object, name and encoding; files of format 1 still
+#: load (without those checks).
+FORMAT = 2
 
 
 def _entries(model):
@@ -43,9 +49,26 @@ def _entries(model):
             "object": str(p.obj),
             "name": p.name,
             "encoding": _describe(p.parameterization.encodings.get(p.short_name)),
+            "kind": _kind(p),
+            "size": _size(p.obj),
+            "shape": list(p.signal.shape),
         }
         for p in model_parameters(model)
     ]
+
+
+def _size(obj):
+    """A connection's dimensions or an ensemble's neurons."""
+    return int(getattr(obj, "size_out", None) or obj.n_neurons)
+
+
+def _kind(parameter):
+    """The class of what a parameter belongs to (its synapse or neuron type)."""
+    if parameter.prefix == "synapse":
+        return type(parameter.obj.synapse).__name__
+    if parameter.prefix == "neuron_type":
+        return type(parameter.obj.neuron_type).__name__
+    return parameter.prefix  # the gain
 
 
 def _describe(encoding):
@@ -67,11 +90,21 @@ def parameters_record(model):
     -------
     str or None
         JSON: one entry per parameter of this package, in build order, with
-        ``object`` (its string), ``name`` and ``encoding``; None if the model
-        has no parameters of this package.
+        ``object`` (its string), ``name``, ``encoding``, ``kind`` (the class of
+        its synapse or neuron type), ``size`` (the connection's dimensions or
+        the ensemble's neurons) and ``shape`` (of its stored value); and
+        ``format`` (`FORMAT`). None if the model has no parameters of this
+        package.
     """
     entries = _entries(model)
-    return json.dumps({"format": 1, "parameters": entries}) if entries else None
+    return json.dumps({"format": FORMAT, "parameters": entries}) if entries else None
+
+
+def _what(entry):
+    return (
+        f"{entry['kind']} on an object of size {entry['size']}, stored with shape "
+        f"{tuple(entry['shape'])}"
+    )
 
 
 @provide("check_checkpoint_record")
@@ -98,8 +131,8 @@ def check_parameters_record(model, record, path):
     ------
     `~nengo.exceptions.SimulationError`
         If the file has a record with a different number of parameters, or one
-        stored with another encoding (another ``tau_step_scale``), or under
-        another name.
+        of another kind (synapse or neuron type class), size or shape, stored with
+        another encoding (another ``tau_step_scale``), or under another name.
     """
     current = _entries(model)
     if record is None:
@@ -110,6 +143,19 @@ def check_parameters_record(model, record, path):
             f"cannot load {path}: it holds {len(saved)} parameter(s) of "
             f"nengo_dl_trainable, this model has {len(current)} (the networks differ "
             "in what trains)"
+        )
+    kinds = [
+        f"  {now['object']} {now['name']}: saved for a {_what(then)}, built here "
+        f"for a {_what(now)}"
+        for then, now in zip(saved, current, strict=True)
+        # format 1 recorded none of these
+        if "kind" in then and _what(then) != _what(now)
+    ]
+    if kinds:
+        raise SimulationError(
+            f"cannot load {path}: {len(kinds)} parameter(s) belong to another "
+            "kind of synapse or neuron type, or have another shape, than in this "
+            "model:\n" + "\n".join(kinds[:MAX_LISTED])
         )
     differences = [
         f"  {now['object']} {now['name']}: "

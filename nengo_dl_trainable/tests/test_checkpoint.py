@@ -1,5 +1,7 @@
 """Parameter files keep the values they saved, or are refused with the reason."""
 
+import json
+
 import nengo
 import numpy as np
 import pytest
@@ -279,3 +281,62 @@ def test_keras_weights_round_trip_with_every_kind(Simulator, tmp_path, file_form
         loaded = tf.keras.backend.batch_get_value(sim.keras_model.weights)
     for before, after in zip(saved, loaded, strict=True):
         assert np.allclose(before, after, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "synapse, size, match",
+    [
+        (
+            nengo.Alpha(0.005),
+            1,
+            "saved for a Lowpass on an object of size 1.*built "
+            "here for a Alpha on an object of size 1",
+        ),
+        (
+            nengo.Lowpass(0.005),
+            2,
+            "size 1.*built here for a Lowpass on an object of size 2",
+        ),
+    ],
+)
+def test_file_of_another_kind_or_size_refused(
+    Simulator, tmp_path, synapse, size, match
+):
+    """A Lowpass's file never loads silently into an Alpha or a 2-D connection."""
+    path = tmp_path / "params"
+    net, *_ = lowpass_net()
+    with Simulator(net, progress_bar=False) as sim:
+        sim.save_params(path)
+    with nengo.Network(seed=0) as net:
+        nengo_dl_trainable.configure_settings(trainable_params=None)
+        u = nengo.Node(np.zeros(size))
+        x = nengo.Node(size_in=size)
+        conn = nengo.Connection(u, x, synapse=synapse, label="filtered")
+        net.config[conn].trainable_params = {"synapse"}
+    with Simulator(net, progress_bar=False) as sim:
+        with pytest.raises(SimulationError, match=match):
+            sim.load_params(path)
+
+
+def test_format_1_file_loads(Simulator, tmp_path):
+    """Files of the record's first format (no kind, size or shape) still load."""
+    path = tmp_path / "params"
+    net, u, conn, probe = lowpass_net()
+    with Simulator(net, progress_bar=False) as sim:
+        sim.save_params(path)
+    with np.load(str(path) + ".npz") as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    record = json.loads(str(arrays[RECORD_KEY]))
+    assert record["format"] == 2
+    record = {
+        "format": 1,
+        "parameters": [
+            {k: e[k] for k in ("object", "name", "encoding")}
+            for e in record["parameters"]
+        ],
+    }
+    arrays[RECORD_KEY] = np.array(json.dumps(record))
+    np.savez_compressed(str(path) + ".npz", **arrays)
+    with Simulator(net, progress_bar=False) as sim:
+        sim.load_params(path)
+        assert sim.get_nengo_params(conn)["synapse"].tau == pytest.approx(0.005)
