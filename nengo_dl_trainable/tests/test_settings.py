@@ -328,6 +328,7 @@ def test_untrained_coefficients_stay_exact(Simulator, analog):
         sim.freeze_params(net)
     frozen = conn.synapse
     assert frozen.num is synapse.num or np.array_equal(frozen.num, synapse.num)
+    # rescaled to the original leading coefficient: a few eps
     assert frozen.den[0] == pytest.approx(synapse.den[0], rel=1e-12)
     assert not np.allclose(frozen.den, synapse.den)
     with nengo.Simulator(net, progress_bar=False) as ref:

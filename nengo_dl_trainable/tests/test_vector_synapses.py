@@ -109,6 +109,7 @@ def test_connection_equals_scalar_connections_core_nengo(kind, rng, allclose):
     net, stim, _, probe = network(synapse, x, separate=True)
     separate = run_core(net, stim, probe, x)
     assert np.abs(separate).max() > 0.1
+    # the same elementwise recursion per dimension on O(1) values: ulps
     assert allclose(vector, separate, atol=1e-14)
 
 
@@ -154,6 +155,7 @@ def test_probe_with_vector_synapse(Simulator, seed, kind, rng, allclose):
     assert allclose(sim.data[probe], core, atol=1e-6)
     reference = per_dimension_reference(VECTOR_TYPES[kind][1], [0.003, 0.02], x)
     # the probe sees the node's output of the previous step
+    # float64 recursions of O(1) values summed in another order: ~1e-15
     assert allclose(core[1:], reference[:-1], atol=1e-12)
 
 
