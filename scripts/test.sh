@@ -5,7 +5,8 @@
 #   formatting and lint (ruff), the documentation build (Sphinx, warnings as
 #   errors), the upstream NengoDL 3.6.0 suite with the extension active, Nengo's
 #   own core tests run through NengoDL (nothing configured, and a default that
-#   selects synapses and neuron types everywhere), and this package's tests.
+#   selects synapses and neuron types everywhere), and this package's tests, with
+#   the peer check against keras-lmu (installed on this stack only).
 # current (Python 3.12, TensorFlow 2.21 + tf-keras, Nengo 4.1, numpy 2; in
 #   .venv-current): the upstream NengoDL suite, Nengo's core tests through
 #   NengoDL, and this package's tests, as on the pinned stack.
@@ -49,7 +50,7 @@ our_tests() {  # this package's tests in venv $1, with NengoDL's test options $2
 }
 
 echo "== pinned stack: install ($PYTHON)"
-PYTHON=$PYTHON EDITABLE=1 bash scripts/install.sh tests,docs,keras-spiking
+PYTHON=$PYTHON EDITABLE=1 bash scripts/install.sh tests,docs,keras-spiking,peer
 
 echo "== ruff format --check / ruff check"
 .venv/bin/ruff format --check .
