@@ -361,7 +361,7 @@ def test_nonfinite_parameter_warns_in_fit_and_refuses_freeze(seed, Simulator):
 
 @pytest.mark.training
 def test_passthrough_tau_warns(seed, Simulator):
-    """A time constant trained below 0.03 dt gets no gradient: say so."""
+    """A time constant trained to 0.03 dt or below gets no gradient: say so."""
     with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None, stateful=False)
         inp = nengo.Node([1])
