@@ -14,6 +14,7 @@ from nengo_dl.neuron_builders import LIFRateBuilder
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.parameters import model_parameters
 from nengo_dl_trainable.resolution import selected_attributes
 from nengo_dl_trainable.tests.nengo_core_loader import make_test_sim
 
@@ -69,7 +70,12 @@ def test_freeze_everything_then_opt_in(Simulator, where):
     net.config[obj].trainable_params = {"neuron_type"}
 
     with Simulator(net, minibatch_size=2) as sim:
-        variables = {w.name for w in sim.keras_model.trainable_weights}
+        variables = {id(w) for w in sim.keras_model.trainable_weights}
+        signals = sim.tensor_graph.signals
+        parameter_variables = {
+            id(sim.tensor_graph.base_params[signals.sig_map[p.signal].key])
+            for p in model_parameters(sim.model)
+        }
         before = {
             "encoders": sim.data[ens].scaled_encoders.copy(),
             "bias": sim.data[ens].bias.copy(),
@@ -82,8 +88,9 @@ def test_freeze_everything_then_opt_in(Simulator, where):
             "weights": sim.data[conn].weights,
         }
         sim.freeze_params(net)
-    # exactly the neuron parameters train (one variable holds them all)
-    assert len(variables) == 1
+    # exactly the neuron parameters train: the variables holding them, no other
+    assert len(model_parameters(sim.model)) == 3  # tau_rc, tau_ref, amplitude
+    assert variables == parameter_variables
     for key in before:
         assert np.array_equal(before[key], after[key]), key
     lif = ens.neuron_type
