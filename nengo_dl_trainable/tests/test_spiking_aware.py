@@ -56,8 +56,13 @@ def test_spikes_with_rate_gradient():
     assert np.array_equal(tape.gradient(loss, rate).numpy(), [1, 2, 3])
 
 
-@pytest.mark.parametrize("name", SPIKING + PER_NEURON_SPIKING)
-@pytest.mark.parametrize("trainable", [None, ("neuron_type",)])
+@pytest.mark.parametrize(
+    "name, trainable",
+    # stock ensembles (None) and ensembles whose parameters train; PerNeuron types
+    # only exist in this package, so only with parameters
+    [(name, None) for name in SPIKING]
+    + [(name, ("neuron_type",)) for name in SPIKING + PER_NEURON_SPIKING],
+)
 @pytest.mark.parametrize(
     "dtype, minibatch_size, unroll", [("float32", 1, 1), ("float64", 3, 4)]
 )
@@ -65,8 +70,6 @@ def test_training_forward_equals_inference(
     Simulator, name, trainable, dtype, minibatch_size, unroll, rng, allclose
 ):
     """Under the setting, training mode runs the spiking dynamics step for step."""
-    if trainable is None and name.startswith("per_neuron"):
-        pytest.skip("PerNeuron types are built by this package only when selected")
     x = inputs(rng, 48, batch=minibatch_size)
     outputs = {}
     for spiking_aware, training in ((True, True), (True, False), (False, True)):
