@@ -568,9 +568,8 @@ class _NeuronsBuilder(OpBuilder):
             raise BuildError(
                 f"no TensorFlow builder for neuron type {neuron_class.__name__}"
             )
-        spiking_aware = getattr(ops[0], "spiking_aware", True)
         self.built_neurons = neuron_implementation(
-            builder, self.trainable_parameters, spiking_aware
+            builder, self.trainable_parameters, ops[0].spiking_aware
         )(ops)
 
     def build_pre(self, signals, config):

@@ -427,6 +427,9 @@ class SimSpikingAwareNeurons(SimNeurons):
     4. updates ``[]``
     """
 
+    #: Always, as `.SimTrainableNeurons` says per operator.
+    spiking_aware = True
+
 
 #: Every operator type of this package.
 TRAINABLE_OPERATORS = (
