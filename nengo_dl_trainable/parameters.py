@@ -316,6 +316,32 @@ def mark_signals(tensor_graph):
     report_skipped(tensor_graph.model)
 
 
+@provide("variable_labels")
+def variable_labels(tensor_graph):
+    """Labels for NengoDL's base-parameter variables that hold package parameters.
+
+    NengoDL merges the signals of one dtype, shape and trainability into one
+    variable, so one variable can hold several objects' parameters (and stock
+    biases). Its label lists the ``trainable_params`` names it holds, sorted and
+    joined by ``__``, for example ``"neuron_type.tau_rc__synapse.tau"``.
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        The graph whose variables are being created.
+
+    Returns
+    -------
+    dict
+        Base-array key -> label, for the keys holding package parameters.
+    """
+    names = {}
+    for parameter in model_record(tensor_graph.model).parameters:
+        key = tensor_graph.signals.sig_map[parameter.signal].key
+        names.setdefault(key, set()).add(parameter.name)
+    return {key: "__".join(sorted(group)) for key, group in names.items()}
+
+
 def _apply_stock_marks(stock_marks):
     """Mark the weights, encoders and biases as the build decided (`StockMark`).
 

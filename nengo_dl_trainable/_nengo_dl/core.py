@@ -135,22 +135,41 @@ def _call(call):
 
 
 def _tensor_graph_build(build):
-    """Give NengoDL's base-parameter variables unique names.
+    """Give NengoDL's base-parameter variables unique, readable names.
 
     NengoDL names each variable by its kind, dtype and shape; two variables of
     one shape (this package's parameters can make such pairs, for example a
     synapse's and a neuron type's time constant) then share a name, and Keras'
-    HDF5 ``save_weights`` cannot write them. The second and later variables of a
-    name get ``__2``, ``__3``, ... (no NengoDL name contains ``__``); a name
-    used once is kept, so stock models keep NengoDL's names.
+    HDF5 ``save_weights`` cannot write them. A variable that holds some of the
+    package's parameters gets their labels after ``__`` (for example
+    ``base_params/trainable_float32_1__synapse.tau__neuron_type.tau_rc``, from the
+    ``"variable_labels"`` extension point); a name still taken gets ``__2``,
+    ``__3``, ... (no NengoDL name contains ``__``). A variable without them keeps
+    NengoDL's name, so stock models are unchanged.
+
+    NengoDL's build adds one base-parameter variable per entry of
+    ``base_arrays_init["trainable"]``, then ``["non_trainable"]``, in that order;
+    the labels are matched to the calls by that order.
     """
 
     def wrapper(self, input_shape=None):
+        variable_labels = provided("variable_labels")
+        labels = {} if variable_labels is None else variable_labels(self)
+        keys = iter(
+            [
+                key
+                for sig_type in ("trainable", "non_trainable")
+                for key in self.base_arrays_init[sig_type]
+            ]
+        )
         used = {}
         add_weight = self.add_weight
 
         def unique_add_weight(*args, name=None, **kwargs):
             if name is not None and name.startswith("base_params/"):
+                label = labels.get(next(keys, None))
+                if label:
+                    name = f"{name}__{label}"
                 used[name] = used.get(name, 0) + 1
                 if used[name] > 1:
                     name = f"{name}__{used[name]}"

@@ -33,6 +33,10 @@ SETTINGS = {}
 #:     load the file as it is, or, for a file without this package's parameters
 #:     loaded into a model with some, the list of the package's parameter
 #:     signals, which then keep their values while NengoDL's variables load.
+#: ``"variable_labels"``
+#:     ``labels(tensor_graph)`` -> ``{base_array_key: label}``: a readable label
+#:     (what the package's parameters in it are) for each of NengoDL's
+#:     base-parameter variables that holds some; added to the variable's name.
 POINTS = {}
 
 _NAMES = (
@@ -43,6 +47,7 @@ _NAMES = (
     "operator_types",
     "checkpoint_record",
     "check_checkpoint_record",
+    "variable_labels",
 )
 
 

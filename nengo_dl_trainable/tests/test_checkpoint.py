@@ -268,6 +268,17 @@ def test_keras_weights_round_trip_with_every_kind(Simulator, tmp_path, file_form
     with Simulator(network(), progress_bar=False) as sim:
         names = [w.name for w in sim.keras_model.weights]
         assert len(set(names)) == len(names)
+        # each variable holding the package's parameters names them; NengoDL's
+        # own variables keep NengoDL's names
+        labels = sorted(name.partition("__")[2] for name in names if "__" in name)
+        assert labels == [
+            "gain:0",
+            "neuron_type.tau_rc:0",
+            "synapse.delay:0",
+            "synapse.tau1:0",
+            "synapse.tau2:0",
+            "synapse.tau:0",
+        ]
         # values unlike the starting ones, so that a load that does nothing fails
         variables = sim.keras_model.weights
         saved = [
