@@ -54,10 +54,18 @@ import numpy as np
 import tensorflow as tf
 from _results import machine, write
 
+import nengo_dl_trainable
+
 DT = 0.001
 TASKS = ("memory", "digits", "issue60")
-MEMORY_OPTIMIZERS = (("rmsprop", 1e-4), ("adam", 1e-3))
-DIGITS_RATES = (0.001, 0.005, 0.01)
+MEMORY_OPTIMIZERS = (("rmsprop", 1e-4), ("adam", 1e-3), ("adam", 1e-4), ("sgd", 1.0))
+DIGITS_OPTIMIZERS = (
+    ("adam", 0.001),
+    ("adam", 0.005),
+    ("adam", 0.01),
+    ("adam", 1e-4),
+    ("sgd", 0.003),
+)
 DIGITS_KINDS = ("synapses", "tau_rc")
 DIGITS_EPOCHS = (15, 60)
 #: the values reported for the digits task's fixed time constants, per kind
@@ -65,7 +73,11 @@ FIXED = {"synapses": [0.005, 0.005], "tau_rc": [0.02, 0.02, 0.02]}
 
 
 def optimizer(name, rate):
-    return {"adam": tf.optimizers.Adam, "rmsprop": tf.optimizers.RMSprop}[name](rate)
+    return {
+        "adam": tf.optimizers.Adam,
+        "rmsprop": tf.optimizers.RMSprop,
+        "sgd": tf.optimizers.SGD,
+    }[name](rate)
 
 
 def settings(learned, scale):
@@ -174,7 +186,7 @@ def digits_network(kind, learned, seed, neuron_type, **config):
     return net, stim, ens, first, second, probe
 
 
-def digits_run(kind, rate, learned, scale, seed):
+def digits_run(kind, opt, rate, learned, scale, seed):
     n = 300
     neuron_type = nengo.LIFRate()
     if kind == "tau_rc":
@@ -189,7 +201,7 @@ def digits_run(kind, rate, learned, scale, seed):
     with nengo_dl.Simulator(
         net, minibatch_size=100, seed=seed, progress_bar=False
     ) as sim:
-        sim.compile(optimizer=tf.optimizers.Adam(rate), loss={probe: last_step_loss})
+        sim.compile(optimizer=optimizer(opt, rate), loss={probe: last_step_loss})
         for epochs in DIGITS_EPOCHS:
             sim.fit({stim: x_train}, {probe: targets}, epochs=epochs - done, verbose=0)
             done = epochs
@@ -216,7 +228,7 @@ def digits_run(kind, rate, learned, scale, seed):
             for row_kind in DIGITS_KINDS if not learned else (kind,):
                 rows.append(
                     {
-                        "row": f"digits {row_kind} adam {rate:g} {length} "
+                        "row": f"digits {row_kind} {opt} {rate:g} {length} "
                         f"({epochs} ep)",
                         "score": float(accuracy),
                         "values": values if row_kind == kind else FIXED[row_kind],
@@ -239,33 +251,54 @@ def issue60_run(learned, scale, seed):
     step = np.ones((1, 1000, 1))
     step[:, 0] = 0
     target = nengo.Lowpass(0.1).filt(step, dt=DT, axis=1)
+    within = None  # the first epoch after which tau is within 1% of 0.1 s
     with nengo_dl.Simulator(net, progress_bar=False, seed=seed) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
-        if learned:
-            sim.fit(n_steps=1000, y={probe: target}, epochs=150, verbose=0)
+        for epoch in range(1, 151 if learned else 1):
+            sim.fit(n_steps=1000, y={probe: target}, epochs=1, verbose=0)
+            (params,) = sim.get_nengo_params([conn])
+            tau = params.get("synapse", conn.synapse).tau
+            if within is None and abs(tau - 0.1) <= 0.001:
+                within = epoch
         loss = sim.evaluate(n_steps=1000, y={probe: target}, verbose=0)["loss"]
         (params,) = sim.get_nengo_params([conn])
     tau = params.get("synapse", conn.synapse).tau
+    if learned:
+        print(f"issue60: tau within 1% of 0.1 s after epoch {within}", flush=True)
     return [
-        {"row": "issue60 adam 0.01 (150 ep)", "score": float(loss), "values": [tau]}
+        {
+            "row": "issue60 adam 0.01 (150 ep)",
+            "score": float(loss),
+            "values": [tau],
+            "epochs_to_1pct": within,
+        }
     ]
 
 
 # --- the suite ----------------------------------------------------------------------
 
 
-def jobs(tasks, scales, digits_kinds=DIGITS_KINDS):
-    """Every (task arguments, learned, scale) of the suite, fixed runs once."""
+def jobs(tasks, scales, digits_kinds=DIGITS_KINDS, optimizers=None):
+    """Every (task arguments, learned, scale) of the suite, fixed runs once.
+
+    ``optimizers``: names like ``"adam-0.001"`` to keep (None: all).
+    """
+
+    def kept(opt, rate):
+        return optimizers is None or f"{opt}-{rate:g}" in optimizers
+
     variants = [(False, None)] + [(True, scale) for scale in scales]
     for learned, scale in variants:
         if "memory" in tasks:
             for opt, rate in MEMORY_OPTIMIZERS:
-                yield memory_run, (opt, rate), learned, scale
+                if kept(opt, rate):
+                    yield memory_run, (opt, rate), learned, scale
         if "digits" in tasks:
             # a fixed run gives the rows of both kinds (see digits_run)
             for kind in digits_kinds if learned else digits_kinds[:1]:
-                for rate in DIGITS_RATES:
-                    yield digits_run, (kind, rate), learned, scale
+                for opt, rate in DIGITS_OPTIMIZERS:
+                    if kept(opt, rate):
+                        yield digits_run, (kind, opt, rate), learned, scale
         if "issue60" in tasks:
             yield issue60_run, (), learned, scale
 
@@ -338,6 +371,16 @@ def main():
     parser.add_argument(
         "--digits-kinds", nargs="+", choices=DIGITS_KINDS, default=list(DIGITS_KINDS)
     )
+    parser.add_argument(
+        "--optimizers",
+        nargs="+",
+        help="the memory and digits optimizers to run, as NAME-RATE (e.g. adam-0.001)",
+    )
+    parser.add_argument(
+        "--relative-step",
+        type=float,
+        help="optimizer_step.RELATIVE_STEP for the default variant (to choose it)",
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument(
@@ -356,9 +399,11 @@ def main():
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    if args.relative_step is not None:
+        nengo_dl_trainable.optimizer_step.RELATIVE_STEP = args.relative_step
     results = {"machine": machine(), "settings": vars(args), "runs": []}
     for function, task_args, learned, scale in jobs(
-        args.tasks, args.scales, args.digits_kinds
+        args.tasks, args.scales, args.digits_kinds, args.optimizers
     ):
         if args.skip_fixed and not learned:
             continue
@@ -368,8 +413,11 @@ def main():
             rows = function(*task_args, learned, scale, seed)
             seconds = time.perf_counter() - start
             for entry in rows:
+                variant = "fixed" if not learned else str(scale)
+                if learned and scale == "default" and args.relative_step:
+                    variant = f"s={args.relative_step:g}"
                 entry.update(
-                    variant="fixed" if not learned else str(scale),
+                    variant=variant,
                     seed=seed,
                     seconds=seconds,
                 )

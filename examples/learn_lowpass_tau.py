@@ -28,10 +28,10 @@ DT = 0.001
 N_STEPS = 1000
 TRUE_TAU = 0.1
 START_TAU = 0.005
-# one parameter, one optimizer step per epoch: a larger rate than for a whole
-# network. Adam moves log(tau) by up to the rate per step, and log(0.1 / 0.005) = 3
-# takes at least 60 steps at 0.05 (the user guide's rule for the step size)
-LEARNING_RATE = 0.05
+# one parameter, one optimizer step per epoch. With no tau_step_scale set, each
+# Adam step moves tau by about 3% of itself at any rate from 1e-4 up (the user
+# guide's rule), so log(0.1 / 0.005) = 3 takes at least 100 steps
+LEARNING_RATE = 0.01
 EPOCHS = 150
 
 

@@ -40,6 +40,7 @@ from nengo_dl_trainable import (
     converter,
     markers,
     neuron_builders,
+    optimizer_step,  # noqa: F401  (registers the step that follows the rate)
     synapse_builders,
 )
 from nengo_dl_trainable._nengo_dl import configure_settings

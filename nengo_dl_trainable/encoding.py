@@ -31,17 +31,17 @@ constant, with one meaning for every kind: shared or per dimension or per neuron
 synaptic or neuronal. Adam and RMSprop move each :math:`\theta` by about their
 learning rate :math:`\eta` per step, so a time constant moves by a factor of about
 :math:`e^{k \eta}` per step, and by at most :math:`e^{k \eta n}` in :math:`n` steps.
+Where no ``tau_step_scale`` is set, the step follows the learning rate instead
+(`nengo_dl_trainable.optimizer_step`).
 """
 
 import numpy as np
 
 #: The ``tau_step_scale`` of every time constant unless one is set: 1, time
-#: constants train as ``log(tau)``. Chosen on the realistic models of
-#: ``benchmarks/time_constant_suite.py`` (the Benchmarks page): at 1 no model was
-#: worse with learned time constants than with fixed ones beyond the spread over
-#: seeds, and 7 of 15 were better; 3 and 20 (the earlier default) gained more on
-#: some rows but fell behind fixed ones on others (20 collapsed a classifier's
-#: synapses to 1 ms while its weights trained).
+#: constants are stored as ``log(tau)``. Where none is set, the optimizer's step
+#: of those values follows its learning rate (`nengo_dl_trainable.optimizer_step`),
+#: which is the same as a step scale ``RELATIVE_STEP / lr`` in training, with
+#: the stored values (files, checkpoints) still ``log(tau)``.
 DEFAULT_STEP_SCALE = 1.0
 
 #: A `.DoubleExp`'s spread steps this fraction of its sum's step. The data fix the
@@ -106,6 +106,23 @@ class _ScaledEncoding(_Encoding):
 
     def _fields(self):
         return {"step_scale": self.step_scale}
+
+
+def is_scaled(encoding):
+    """Whether ``encoding`` steps by a ``tau_step_scale``.
+
+    That is, whether it is a `.LogEncoding` or a `.SpreadEncoding`.
+
+    Parameters
+    ----------
+    encoding : object
+        An encoding, or None.
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(encoding, _ScaledEncoding)
 
 
 class LogEncoding(_ScaledEncoding):

@@ -23,7 +23,8 @@ A second config parameter, ``tau_step_scale`` on Connections and Ensembles
 (`.TauStepScaleParam`, ``configure_settings(tau_step_scale=...)``), multiplies how
 far an optimizer step moves a connection's synapse time constants, or an
 ensemble's neuron time constants (``tau_rc``, ``tau_ref``, ``tau_n``), with the
-same meaning for every kind (1 unless set). It resolves as
+same meaning for every kind. Unset, the step follows the optimizer's learning
+rate (`nengo_dl_trainable.optimizer_step`). It resolves as
 ``trainable_params`` does (a value on the object beats a default; among defaults
 the innermost network wins); set on an object with no time constant that trains,
 it is an error.

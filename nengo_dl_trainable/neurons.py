@@ -244,6 +244,7 @@ class NeuronParameterization(Parameterization):
         # trained time constants (untrained values are held as they are)
         scaled = [n for n in self.parameters if n in TIME_CONSTANTS and n in selected]
         self.has_time_constants = bool(scaled)
+        self._trained_time_constants = tuple(scaled)
         self.encodings = {
             name: (
                 IDENTITY
@@ -259,6 +260,11 @@ class NeuronParameterization(Parameterization):
         }
         for reason in invalid_starts(neuron_type, n_neurons, selected).values():
             raise TrainableParamsError(reason)
+
+    @property
+    def trained_time_constants(self):
+        """The trained time constants (those of `.TIME_CONSTANTS` selected)."""
+        return self._trained_time_constants
 
     @property
     def signature(self):
@@ -375,11 +381,19 @@ class WrapperParameterization(Parameterization):
             prefix + name for part, prefix in self.parts for name in part.parameters
         )
         self.has_time_constants = base.has_time_constants
+        self._trained_time_constants = tuple(
+            prefix + name for name in base.trained_time_constants
+        )
         self.encodings = {
             prefix + name: encoding
             for part, prefix in self.parts
             for name, encoding in part.encodings.items()
         }
+
+    @property
+    def trained_time_constants(self):
+        """The trained time constants (those of `.TIME_CONSTANTS` selected)."""
+        return self._trained_time_constants
 
     @property
     def signature(self):

@@ -15,6 +15,8 @@ synapse type), `.NeuronParameterization` (one neuron type),
 
 import abc
 
+from nengo_dl_trainable.encoding import is_scaled
+
 
 class Parameterization(abc.ABC):
     """Maps the trained values of one object's parameters to the object and back.
@@ -35,6 +37,26 @@ class Parameterization(abc.ABC):
 
     parameters = ()
     encodings = {}
+    #: whether the object has time constants (``tau_step_scale`` applies)
+    has_time_constants = False
+
+    @property
+    def trained_time_constants(self):
+        """The names of the trained parameters that are time constants.
+
+        Those stored with the ``tau_step_scale`` (`.LogEncoding`, and a
+        `.DoubleExp`'s `.SpreadEncoding`): where no ``tau_step_scale`` is set,
+        their optimizer step follows the learning rate
+        (`nengo_dl_trainable.optimizer_step`).
+        """
+        if not self.has_time_constants:
+            return ()
+        trained = getattr(self, "trained", ())
+        return tuple(
+            name
+            for name in self.parameters
+            if name in trained and is_scaled(self.encodings.get(name))
+        )
 
     @property
     @abc.abstractmethod

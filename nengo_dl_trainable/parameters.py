@@ -37,6 +37,10 @@ class TrainableParameter:
         Maps the values of all parameters of ``obj`` with the same prefix back to
         a Nengo object through its ``to_object(values)`` method (a
         `.Parameterization`).
+    follows_learning_rate : bool
+        Whether its optimizer step follows the learning rate: a trained time
+        constant of an object with no ``tau_step_scale`` set
+        (`nengo_dl_trainable.optimizer_step`).
     """
 
     obj: object
@@ -44,6 +48,7 @@ class TrainableParameter:
     signal: Signal
     trainable: bool
     parameterization: object
+    follows_learning_rate: bool = False
 
     @property
     def prefix(self):
@@ -390,6 +395,7 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
         One signal per name in ``parameterization.parameters``.
     """
     initial = parameterization.initial_values()
+    step_scale_set = network_configs(model).tau_step_scale(obj)[0] is not None
     signals = {}
     for name in parameterization.parameters:
         key = name if prefix is None else f"{prefix}.{name}"
@@ -412,6 +418,10 @@ def add_parameters(model, obj, sig_obj, prefix, parameterization, selected):
                 signals[name],
                 trainable=name in selected,
                 parameterization=parameterization,
+                follows_learning_rate=(
+                    not step_scale_set
+                    and name in parameterization.trained_time_constants
+                ),
             )
         )
         model.sig[sig_obj][key] = signals[name]

@@ -28,6 +28,7 @@ from nengo_dl import compat
 from nengo_dl_trainable._nengo_dl import provide
 from nengo_dl_trainable.errors import TrainableParamsWarning
 from nengo_dl_trainable.filter_parameterization import PASSTHROUGH_TAU
+from nengo_dl_trainable.optimizer_step import followed_step
 from nengo_dl_trainable.parameters import model_parameters, model_record
 
 
@@ -259,8 +260,10 @@ def summary(sim, print_fn=print):
 
     One row per object attribute: this package's parameters with their current
     values in user units (seconds for time constants), then the weights, encoders
-    and biases NengoDL trains (with their shapes), then the ensembles that spike
-    in training (``spiking_aware_training``), then whatever class or network
+    and biases NengoDL trains (with their shapes), then, after ``compile``, how
+    the time constants' step follows the optimizer's learning rate
+    (`nengo_dl_trainable.optimizer_step`), then the ensembles that spike in
+    training (``spiking_aware_training``), then whatever class or network
     defaults named but had to skip, and why.
 
     Parameters
@@ -293,6 +296,19 @@ def summary(sim, print_fn=print):
             else ""
         )
     )
+    step = followed_step(sim)
+    if step is not None:
+        lines.append(
+            f"time-constant step ({step.parameters} parameter(s) without a "
+            "tau_step_scale): "
+            + (
+                f"follows {step.optimizer}'s learning rate {step.learning_rate:.3g}, "
+                f"step x{step.multiplier:.3g} (about "
+                f"{step.multiplier * step.learning_rate:.2%} of each value per step)"
+                if step.follows
+                else f"{step.optimizer} is not followed, step scale 1"
+            )
+        )
     spiking_aware = model_record(sim.model).spiking_aware
     if spiking_aware:
         lines.append(

@@ -137,8 +137,10 @@ class TauStepScaleParam(NumberParam):
     constant trains as ``theta = log(tau) / tau_step_scale``
     (`.LogEncoding`), so an optimizer step of size ``lr`` in ``theta`` changes
     ``tau`` by a factor of about ``exp(tau_step_scale * lr)``, at most
-    ``exp(tau_step_scale * lr * n)`` in ``n`` steps. ``None`` (the default)
-    is `.DEFAULT_STEP_SCALE` (1). Parameters saved with ``Simulator.save_params``
+    ``exp(tau_step_scale * lr * n)`` in ``n`` steps, whatever the optimizer.
+    ``None`` (the default) stores them with `.DEFAULT_STEP_SCALE` (1) and makes
+    their step follow the optimizer's learning rate
+    (`nengo_dl_trainable.optimizer_step`). Parameters saved with ``Simulator.save_params``
     load only where the same scale applies (see `.check_parameters_record`).
     """
 

@@ -10,7 +10,8 @@ with ``k`` the connection's ``tau_step_scale`` (1 unless set, for every kind of
 time constant): a step in ``theta`` is a relative change of ``tau``, the same at
 1 ms as at 1 s, and ``tau`` stays positive. Optimizers such as Adam move each
 value by about the learning rate per step, so a step changes ``tau`` by a
-factor of about ``exp(k lr)``. Why 1: see `.DEFAULT_STEP_SCALE`.
+factor of about ``exp(k lr)``; where ``k`` is not set, the step follows the
+learning rate (`nengo_dl_trainable.optimizer_step`).
 
 `~nengo.Lowpass` (``"tau"``)
     The filter ``1 / (tau s + 1)``.

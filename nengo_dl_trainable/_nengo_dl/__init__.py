@@ -133,6 +133,7 @@ WRAPS = {
     (NengoBuilder, "build"): core._builder_build,
     (graph_optimizer, "transitive_planner"): core._transitive_planner,
     (Simulator, "fit"): core._fit,
+    (Simulator, "compile"): core._compile,
     (TensorGraph, "mark_signals"): core._mark_signals,
     (TensorGraph, "call"): core._call,
     (TensorGraph, "build"): core._tensor_graph_build,

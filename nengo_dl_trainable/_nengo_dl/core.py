@@ -228,6 +228,18 @@ def _fit(fit):
     return wrapper
 
 
+def _compile(compile_):
+    def wrapper(self, *args, **kwargs):
+        # bound, as for fit (NengoDL's require_open names the method)
+        result = compile_.__get__(self, type(self))(*args, **kwargs)
+        compiled = provided("compiled")
+        if compiled is not None:
+            compiled(self)
+        return result
+
+    return wrapper
+
+
 def _transitive_planner(planner):
     def wrapper(operators):
         operator_types = provided("operator_types")

@@ -33,6 +33,9 @@ SETTINGS = {}
 #:     load the file as it is, or, for a file without this package's parameters
 #:     loaded into a model with some, the list of the package's parameter
 #:     signals, which then keep their values while NengoDL's variables load.
+#: ``"compiled"``
+#:     ``compiled(sim)``, after ``Simulator.compile``: adapt the optimizer the
+#:     Keras model now holds.
 #: ``"variable_labels"``
 #:     ``labels(tensor_graph)`` -> ``{base_array_key: label}``: a readable label
 #:     (what the package's parameters in it are) for each of NengoDL's
@@ -48,6 +51,7 @@ _NAMES = (
     "checkpoint_record",
     "check_checkpoint_record",
     "variable_labels",
+    "compiled",
 )
 
 

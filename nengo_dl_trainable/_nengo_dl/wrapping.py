@@ -51,6 +51,10 @@ WRAPPED_SIGNATURES = {
         Simulator,
         "fit",
     ): "(self, x=None, y=None, n_steps=None, stateful=False, **kwargs)",
+    (
+        Simulator,
+        "compile",
+    ): "(self, *args, loss=None, metrics=None, loss_weights=None, **kwargs)",
     (TensorGraph, "mark_signals"): "(self)",
     (
         TensorGraph,

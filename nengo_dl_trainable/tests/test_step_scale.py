@@ -9,14 +9,18 @@ from nengo.exceptions import ValidationError
 import nengo_dl_trainable
 from nengo_dl_trainable import DoubleExp, PerNeuron, TrainableParamsError
 from nengo_dl_trainable.encoding import DEFAULT_STEP_SCALE
+from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
 from nengo_dl_trainable.vector_synapses import VectorLowpass
 
 LR = 0.01
+#: where no tau_step_scale is set, the step follows Adam's rate: one Adam step
+#: moves log(tau) by RELATIVE_STEP, a step scale of RELATIVE_STEP / LR
+FOLLOWING = RELATIVE_STEP / LR
 
 # synapse, trainable_params, tau_step_scale on the connection (None: default),
 # the step scale expected
 CASES = {
-    "lowpass default": (nengo.Lowpass(0.01), {"synapse"}, None, DEFAULT_STEP_SCALE),
+    "lowpass default": (nengo.Lowpass(0.01), {"synapse"}, None, FOLLOWING),
     "lowpass 5": (nengo.Lowpass(0.01), {"synapse"}, 5, 5),
     "lowpass 40": (nengo.Lowpass(0.01), {"synapse"}, 40, 40),
     "alpha 5": (nengo.Alpha(0.01), {"synapse"}, 5, 5),
@@ -24,7 +28,7 @@ CASES = {
         VectorLowpass([0.01, 0.02]),
         {"synapse"},
         None,
-        DEFAULT_STEP_SCALE,
+        FOLLOWING,
     ),
     "vector 10": (VectorLowpass([0.01, 0.02]), {"synapse"}, 10, 10),
     "double_exp tau1 5": (DoubleExp(0.01, 0.004), {"synapse.tau1"}, 5, 5),
@@ -174,7 +178,7 @@ NEURON_CASES = {
     "lifrate default": (
         lambda: nengo.LIFRate(),
         None,
-        {"tau_rc": 1, "tau_ref": 1, "amplitude": 1},
+        {"tau_rc": FOLLOWING, "tau_ref": FOLLOWING, "amplitude": 1},
     ),
     "lifrate 10": (
         lambda: nengo.LIFRate(),
