@@ -140,8 +140,9 @@ class TauStepScaleParam(NumberParam):
     ``exp(tau_step_scale * lr * n)`` in ``n`` steps, whatever the optimizer.
     ``None`` (the default) stores them with `.DEFAULT_STEP_SCALE` (1) and makes
     their step follow the optimizer's learning rate
-    (`nengo_dl_trainable.optimizer_step`). Parameters saved with ``Simulator.save_params``
-    load only where the same scale applies (see `.check_parameters_record`).
+    (`nengo_dl_trainable.optimizer_step`). Parameters saved with
+    ``Simulator.save_params`` load only where the same scale applies (see
+    `.check_parameters_record`).
     """
 
     def __init__(self):
