@@ -197,7 +197,9 @@ def follow_learning_rate(sim):
     following = [
         p
         for p in model_parameters(sim.tensor_graph.model)
-        if p.follows_learning_rate and p.signal.trainable
+        if p.follows_learning_rate
+        and p.signal.trainable
+        and p.signal in sim.tensor_graph.signals.sig_map
     ]
     if not following:
         _RESOLVED.pop(sim, None)

@@ -341,9 +341,11 @@ def variable_labels(tensor_graph):
         Base-array key -> label, for the keys holding package parameters.
     """
     names = {}
+    sig_map = tensor_graph.signals.sig_map
     for parameter in model_record(tensor_graph.model).parameters:
-        key = tensor_graph.signals.sig_map[parameter.signal].key
-        names.setdefault(key, set()).add(parameter.name)
+        if parameter.signal in sig_map:  # no operator reads an unused gain's
+            key = sig_map[parameter.signal].key
+            names.setdefault(key, set()).add(parameter.name)
     return {key: "__".join(sorted(group)) for key, group in names.items()}
 
 

@@ -44,7 +44,8 @@ def test_checkpoint_refused_under_another_step_scale(Simulator, tmp_path):
     """The measured case: saved at the default scale, loaded at 200, was 4.7e-15 s."""
     path = tmp_path / "params"
     learned = train_lowpass(Simulator, path)
-    assert learned > 0.01  # it trained (from 0.005)
+    # it trained: 20 Adam steps of about 3% each (the default step) from 0.005
+    assert learned > 0.0075
 
     net, _, conn, _ = lowpass_net(tau_step_scale=200)
     with Simulator(net, progress_bar=False) as sim:

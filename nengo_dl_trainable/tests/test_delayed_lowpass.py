@@ -16,6 +16,7 @@ from nengo_dl_trainable import (
     TrainableParamsWarning,
 )
 from nengo_dl_trainable.operators import SimTrainableDelayedLowpass
+from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 
@@ -216,7 +217,9 @@ def train(Simulator, net, stim, probe, x, target, optimizer, epochs):
 @pytest.mark.parametrize("step_scale", [None, 2.0])
 def test_one_adam_step_and_frozen_network_in_core_nengo(Simulator, step_scale, rng):
     """Adam's first step moves each stored value by the rate (``tau`` by ``k``
-    times it in ``log tau``); the frozen DelayedLowpass runs in core Nengo."""
+    times it in ``log tau``, ``k = RELATIVE_STEP / lr`` where no scale is set:
+    the time constant follows the rate, the delay does not); the frozen
+    DelayedLowpass runs in core Nengo."""
     n_steps, lr, max_delay = 40, 0.05, 0.012
     x = slow_sines(rng, 2, n_steps, 2)
     # longer delays and a slower lowpass than the synapse has: both grow
@@ -237,7 +240,7 @@ def test_one_adam_step_and_frozen_network_in_core_nengo(Simulator, step_scale, r
     assert type(synapse) is DelayedLowpass and synapse.max_delay == max_delay
     assert np.allclose(synapse.tau, by_name["synapse.tau"].value, rtol=1e-6, atol=0)
     assert np.allclose(synapse.delay, by_name["synapse.delay"].value, rtol=1e-6, atol=0)
-    k = 1.0 if step_scale is None else step_scale
+    k = RELATIVE_STEP / lr if step_scale is None else step_scale
     assert np.log(synapse.tau / 0.002) == pytest.approx(k * lr, rel=1e-4)
     delays0 = np.array([0.002, 0.003])
     theta = np.log(synapse.delay / (max_delay - synapse.delay))
@@ -321,9 +324,13 @@ def test_synapses_of_a_size_merge_into_one_group(Simulator):
 @pytest.mark.training
 def test_passthrough_warning_names_tau_not_the_delay(Simulator):
     """Both driven to 0 (the target is the input): only tau gets the warning."""
-    net, stim, _, probe = delayed_lowpass_net(
+    net, stim, conn, probe = delayed_lowpass_net(
         DelayedLowpass(0.001, 0.002, max_delay=0.01), d=1
     )
+    with net:
+        # a set step scale (the step does not follow the rate): Adam(1.0) then
+        # drives tau to 0 in a few steps
+        net.config[conn].tau_step_scale = 1
     x = np.ones((1, 20, 1))
     with Simulator(net) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(1.0), loss="mse")

@@ -376,6 +376,9 @@ def test_passthrough_tau_warns(seed, Simulator):
         conn = nengo.Connection(inp, out, synapse=0.001)
         probe = nengo.Probe(out)
     net.config[conn].trainable_params = {"synapse"}
+    # a set step scale (the step does not follow the rate): Adam(1.0) then
+    # drives tau to 0 in a few steps
+    net.config[conn].tau_step_scale = 1
     with Simulator(net) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(1.0), loss="mse")
         x = np.ones((1, 20, 1))
@@ -423,6 +426,9 @@ def test_passthrough_warning_only_for_zoh_lowpass(seed, Simulator, synapse):
         conn = nengo.Connection(inp, out, synapse=synapse)
         probe = nengo.Probe(out)
     net.config[conn].trainable_params = {"synapse"}
+    # a set step scale (the step does not follow the rate): Adam(1.0) then
+    # drives tau to 0 in a few steps
+    net.config[conn].tau_step_scale = 1
     with Simulator(net) as sim:
         sim.compile(optimizer=tf.optimizers.Adam(1.0), loss="mse")
         x = np.ones((1, 20, 1))

@@ -9,6 +9,7 @@ from nengo_dl.builder import NengoBuilder, NengoModel
 import nengo_dl_trainable
 from nengo_dl_trainable import DoubleExp
 from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
+from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
 from nengo_dl_trainable.synapses import parameterization_for
 
 DT = 0.001
@@ -249,9 +250,10 @@ def test_shared_synapse_gets_parameters_per_connection(seed, Simulator):
     assert "synapse" in params[0] and "synapse" in params[2] and "synapse" in params[3]
     assert "synapse" not in params[1]
     # Adam's first step (epsilon negligible): each log(tau) moves by the rate
+    # times the multiplier that makes it follow the rate: RELATIVE_STEP
     for i in (0, 2):
         step = np.log(params[i]["synapse"].tau / shared.tau)
-        assert abs(step) == pytest.approx(0.1, rel=1e-4)
+        assert abs(step) == pytest.approx(RELATIVE_STEP, rel=1e-4)
     # the shared objects themselves are untouched
     assert shared.tau == 0.01
     assert nengo.Connection.synapse.default.tau == 0.005
@@ -302,12 +304,13 @@ def test_issue_60_scenario(Simulator):
 
 @pytest.mark.training
 def test_issue_60_readme_lines_converge(Simulator, seed):
-    """The README's lines (Adam 0.05, the default step scale): within 1% of 0.1.
+    """The README's lines (Adam 0.01, no step set): within 1% of 0.1.
 
-    Adam moves ``log(tau)`` by at most about 0.05 per step, and
-    ``log(0.1 / 0.005) = 3``, so at least 60 steps; measured: first within 1% at
-    epoch 54 (Adam overshoots the last steps' size at first), then stays there
-    (checked after 150 epochs, as the README).
+    With the step that follows the rate, Adam moves ``log(tau)`` by about
+    ``RELATIVE_STEP`` (0.03) per step, and ``log(0.1 / 0.005) = 3``, so about
+    100 steps; measured: first within 1% at epoch 88 (Adam's early steps exceed
+    the rate while the gradient grows), and within 0.05% after 150 epochs (as
+    the README).
     """
     with nengo.Network(seed=seed) as net:
         nengo_dl.configure_settings(trainable_params=None)
@@ -327,7 +330,7 @@ def test_issue_60_readme_lines_converge(Simulator, seed):
             taus.append(sim.get_nengo_params(conn)["synapse"].tau)
 
     with Simulator(net, progress_bar=False) as sim:
-        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
+        sim.compile(optimizer=tf.optimizers.Adam(0.01), loss="mse")
         sim.fit(
             n_steps=1000,
             y={probe: target},
@@ -336,10 +339,16 @@ def test_issue_60_readme_lines_converge(Simulator, seed):
             callbacks=[RecordTau()],
         )
     assert len(taus) == 150
-    # no step moves log(tau) by much more than the rate: not before epoch 50
-    assert not any(abs(tau - 0.1) <= 0.001 for tau in taus[:50])
-    assert any(abs(tau - 0.1) <= 0.001 for tau in taus[:60])
-    assert all(tau == pytest.approx(0.1, rel=0.01) for tau in taus[-20:])
+    # no step moves log(tau) by much more than RELATIVE_STEP: not before epoch
+    # 60; within the issue's 150 epochs by far
+    assert not any(abs(tau - 0.1) <= 0.001 for tau in taus[:60])
+    assert any(abs(tau - 0.1) <= 0.001 for tau in taus[:100])
+    # Adam's momentum overshoots (measured: a peak of 0.109 about epoch 90 to
+    # 100, back within 2% 20 epochs later, 0.09995 at 150)
+    assert max(taus) < 0.115
+    assert all(tau == pytest.approx(0.1, rel=0.025) for tau in taus[-30:]), [
+        round(t, 4) for t in taus[-30:]
+    ]
     assert taus[-1] == pytest.approx(0.1, rel=0.005)
 
 
@@ -608,8 +617,8 @@ def test_learning_rule_on_same_connection(Simulator, rng):
         sim.fit(n_steps=50, y={probe: np.zeros((1, 50, 1))}, epochs=1, verbose=0)
         tau = sim.get_nengo_params(conn)["synapse"].tau
         weights_after = np.array(sim.data[conn].weights)
-    # Adam's first step (epsilon negligible): log(tau) moves by the rate
-    assert abs(np.log(tau / 0.01)) == pytest.approx(0.1, rel=1e-4)
+    # Adam's first step (epsilon negligible): log(tau) moves by RELATIVE_STEP
+    assert abs(np.log(tau / 0.01)) == pytest.approx(RELATIVE_STEP, rel=1e-4)
     # PES still changes the weights online, and they are not trained offline
     assert not np.allclose(weights_before, weights_after)
 
