@@ -212,7 +212,7 @@ def test_checkpoints_across_learning_rates(Simulator, rng, tmp_path):
         sim.load_params(tmp_path / "at_0.01")
         np.testing.assert_allclose(values(sim, conn), saved, rtol=1e-6)
         assert sim.get_nengo_params(conn)["synapse"].tau == pytest.approx(
-            float(saved), rel=1e-6
+            saved.item(), rel=1e-6
         )
     net, stim, (conn,), probe = network(scale=20)
     with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
