@@ -24,8 +24,8 @@ as training :math:`\theta = \log(\tau) / (k m)`, a step scale of :math:`k m`:
 a time constant changes by about :math:`s` of itself per step whatever the
 learning rate, down to :math:`\eta_{min}`; below it (a rate chosen to
 fine-tune, or to train slowly) in proportion to the rate. The stored values are
-not re-encoded, so files, checkpoints, ``predict``, ``load_params`` and ``freeze_params`` see
-:math:`\log(\tau) / k` whatever the optimizer.
+not re-encoded, so files, checkpoints, ``predict``, ``load_params`` and
+``freeze_params`` see :math:`\log(\tau) / k` whatever the optimizer.
 
 - Only trained time constants follow (`.Parameterization.trained_time_constants`:
   synaptic and neuronal, shared, per dimension or per neuron, a `.DoubleExp`'s
