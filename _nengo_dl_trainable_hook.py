@@ -1,6 +1,6 @@
 """Activate ``nengo_dl_trainable`` whenever ``nengo_dl`` is imported.
 
-This tiny module is imported at interpreter start-up by ``nengo_dl_trainable.pth``
+This module is imported at interpreter start-up by ``nengo_dl_trainable.pth``
 (installed into site-packages with the package). It must stay cheap: it imports
 nothing heavy and only installs a `sys.meta_path` finder. When (and only when) a
 process imports ``nengo_dl``, the finder lets the real import run and then imports
@@ -14,8 +14,13 @@ It is also where NengoDL 3.6.0 is made to work on the current stack (TensorFlow
 2.21 with tf-keras, Nengo 4.1, numpy 2): `keras_2_for_nengo_dl` around NengoDL's
 import and `fix_nengo_dl` after it, whether the extension is switched on or off,
 since NengoDL cannot run there without them. On the pinned stack (TensorFlow
-2.12, Nengo 3.2) both do nothing. Wraps that only the extension needs live in
-`nengo_dl_trainable._nengo_dl`.
+2.12, Nengo 3.2) both do nothing.
+
+It holds only what must run outside the package: the finder (before NengoDL is
+imported) and these stack fixes (which apply with the extension switched off,
+when the package is never imported, so they cannot use the package's wrapping
+machinery and patch with plain closures). Every patch that only the extension
+needs, of NengoDL or Nengo, lives in `nengo_dl_trainable._nengo_dl`.
 """
 
 import contextlib

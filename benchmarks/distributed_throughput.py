@@ -106,7 +106,7 @@ def run_config(config, args):
             command, capture_output=True, text=True, env=env, check=True
         ).stdout
         return json.loads(output.strip().splitlines()[-1])
-    from nengo_dl_trainable.distribute import local_tf_configs
+    from nengo_dl_trainable.integrations.distribute import local_tf_configs
 
     workers = [
         subprocess.Popen(

@@ -246,7 +246,7 @@ def main():
         "machine": machine(keras_spiking=keras_spiking.__version__),
         "settings": vars(args),
         "tau_step_scale": args.tau_step_scale
-        or nengo_dl_trainable.encoding.DEFAULT_STEP_SCALE,
+        or nengo_dl_trainable.parameterizations.encoding.DEFAULT_STEP_SCALE,
         "runs": [],
     }
     print(

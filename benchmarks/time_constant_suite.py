@@ -400,7 +400,7 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.relative_step is not None:
-        nengo_dl_trainable.optimizer_step.RELATIVE_STEP = args.relative_step
+        nengo_dl_trainable.tools.optimizer_step.RELATIVE_STEP = args.relative_step
     results = {"machine": machine(), "settings": vars(args), "runs": []}
     for function, task_args, learned, scale in jobs(
         args.tasks, args.scales, args.digits_kinds, args.optimizers

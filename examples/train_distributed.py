@@ -39,7 +39,7 @@ def parse_args():
 
 def launch_local_workers(args):
     """Run this script as ``args.local_workers`` workers of a cluster, locally."""
-    from nengo_dl_trainable.distribute import local_tf_configs
+    from nengo_dl_trainable.integrations.distribute import local_tf_configs
 
     workers = [
         subprocess.Popen(

@@ -1,458 +1,379 @@
-r"""Trainable neuron-model parameters: which there are, and how they are trained.
+"""The neuron types this package knows, and `PerNeuron`.
 
-Trainable parameters and the value that is trained:
-
-=======================================  ==============================  ===========
-neuron type                              parameters                      trained as
-=======================================  ==============================  ===========
-`~nengo.RectifiedLinear`,                ``amplitude``                   log
-`~nengo.SpikingRectifiedLinear`
-`nengo_dl.neurons.LeakyReLU`,            ``amplitude``,                  log,
-`nengo_dl.neurons.SpikingLeakyReLU`      ``negative_slope``              value
-`~nengo.Sigmoid`, `~nengo.Tanh`          ``tau_ref`` (s)                 log
-`~nengo.LIFRate`, `~nengo.LIF`           ``tau_rc``, ``tau_ref`` (s),    log
-                                         ``amplitude``
-`nengo_dl.neurons.SoftLIFRate`           as LIFRate, ``sigma``           log
-`~nengo.AdaptiveLIFRate`,                as LIFRate, ``tau_n`` (s),      log
-`~nengo.AdaptiveLIF`                     ``inc_n``
-`~nengo.RegularSpiking`,                 ``amplitude``, and              log,
-`~nengo.StochasticSpiking`,              ``base_type.<p>`` for each      as above
-`~nengo.PoissonSpiking`                  parameter of the base type
-=======================================  ==============================  ===========
-
-A parameter trained as its logarithm :math:`\theta = \log p` stays positive for any
-:math:`\theta` and its steps are relative; it must start positive (``tau_ref = 0``
-or ``inc_n = 0`` can stay fixed, but cannot be trained: start from a small positive
-value). ``negative_slope`` may take any real value and is trained as it is.
-
-The time constants among them (``tau_rc``, ``tau_ref``, ``tau_n``; seconds) train
-as :math:`\theta = \log(p) / k`, with :math:`k` the ensemble's ``tau_step_scale``
-(`.TauStepScaleParam`; `.DEFAULT_STEP_SCALE` unless set, as for synapses), so
-that an optimizer step of size :math:`\eta` in :math:`\theta` changes them by a
-factor of about :math:`e^{k \eta}`. `nengo_dl_trainable.encoding` says how each is
-stored.
-
-By default one value is shared by all neurons of an ensemble. `.PerNeuron` gives a
-neuron type one value per neuron; trained, each neuron learns its own value.
+`NEURON_PARAMETERS` lists the neuron types whose parameters can be trained (see
+`nengo_dl_trainable.parameterizations.neurons` for how), `WRAPPER_TYPES` the spiking
+wrappers around them. `PerNeuron` gives one of those types one value per neuron for some
+of its parameters; it is an ordinary Nengo neuron type, which runs in core Nengo (numpy
+steps here) and in NengoDL (the builders of `nengo_dl_trainable.neuron_builders`).
 """
 
+from types import SimpleNamespace
+
 import numpy as np
-
-from nengo_dl_trainable.encoding import IDENTITY, LogEncoding, positive_step_scale
-from nengo_dl_trainable.errors import TrainableParamsError
-from nengo_dl_trainable.neuron_types import (
-    NEURON_PARAMETERS,
-    TIME_CONSTANTS,
-    WRAPPER_TYPES,
-    PerNeuron,
-    copy_neuron_type,
+from nengo.exceptions import ValidationError
+from nengo.neurons import (
+    LIF,
+    AdaptiveLIF,
+    AdaptiveLIFRate,
+    LIFRate,
+    NeuronType,
+    NeuronTypeParam,
+    PoissonSpiking,
+    RectifiedLinear,
+    RegularSpiking,
+    Sigmoid,
+    SpikingRectifiedLinear,
+    StochasticSpiking,
+    Tanh,
 )
-from nengo_dl_trainable.parameterization import Parameterization
+from nengo.params import Parameter
+from nengo_dl.neurons import LeakyReLU, SoftLIFRate, SpikingLeakyReLU
 
-#: How a wrapper's own parameters are trained.
-_WRAPPER_PARAMETERS = {"amplitude": "log"}
+_LIF = {"tau_rc": "log", "tau_ref": "log", "amplitude": "log"}
+_ADAPTIVE = {**_LIF, "tau_n": "log", "inc_n": "log"}
+
+#: Trainable parameters of each supported (non-wrapper) neuron type, and how each
+#: is trained: ``"log"`` (positive parameters) or ``"value"`` (any real value).
+NEURON_PARAMETERS = {
+    RectifiedLinear: {"amplitude": "log"},
+    SpikingRectifiedLinear: {"amplitude": "log"},
+    LeakyReLU: {"amplitude": "log", "negative_slope": "value"},
+    SpikingLeakyReLU: {"amplitude": "log", "negative_slope": "value"},
+    Sigmoid: {"tau_ref": "log"},
+    Tanh: {"tau_ref": "log"},
+    LIFRate: _LIF,
+    LIF: _LIF,
+    SoftLIFRate: {**_LIF, "sigma": "log"},
+    AdaptiveLIFRate: _ADAPTIVE,
+    AdaptiveLIF: _ADAPTIVE,
+}
+
+#: The parameters that are time constants (seconds). Trained as their log, they
+#: also take the ensemble's ``tau_step_scale`` (see `.TauStepScaleParam`).
+TIME_CONSTANTS = frozenset({"tau_rc", "tau_ref", "tau_n"})
+
+#: Wrappers that turn a rate type into a spiking one; they train their own
+#: ``amplitude`` and the parameters of their ``base_type``.
+WRAPPER_TYPES = (RegularSpiking, StochasticSpiking, PoissonSpiking)
+
+#: Constructor arguments that copy a neuron type (those it has).
+_CONSTRUCTOR_ARGS = (
+    "tau_rc",
+    "tau_ref",
+    "min_voltage",
+    "amplitude",
+    "sigma",
+    "negative_slope",
+    "tau_n",
+    "inc_n",
+    "base_type",
+    "initial_state",
+)
 
 
-def scalar_neuron_type(neuron_type):
-    """The neuron type with one value per parameter: a `.PerNeuron`'s base type.
+def constructor_kwargs(neuron_type):
+    """The arguments that construct a copy of ``neuron_type`` (not `PerNeuron`).
 
     Parameters
     ----------
     neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type (not a wrapper).
+        A neuron type of `NEURON_PARAMETERS` or `WRAPPER_TYPES`.
+
+    Returns
+    -------
+    dict of str: object
+        The value of each of its constructor's arguments.
+    """
+    return {
+        name: getattr(neuron_type, name)
+        for name in _CONSTRUCTOR_ARGS
+        if hasattr(neuron_type, name)
+    }
+
+
+def copy_neuron_type(neuron_type, **changes):
+    """A copy of ``neuron_type`` (not `PerNeuron`) with some arguments changed.
+
+    Parameters
+    ----------
+    neuron_type : `~nengo.neurons.NeuronType`
+        A neuron type of `NEURON_PARAMETERS` or `WRAPPER_TYPES`.
+    **changes
+        Constructor arguments to change; the neuron type validates them.
 
     Returns
     -------
     `~nengo.neurons.NeuronType`
-        ``neuron_type.base_type`` for a `.PerNeuron`, else ``neuron_type``.
     """
-    return neuron_type.base_type if type(neuron_type) is PerNeuron else neuron_type
+    return type(neuron_type)(**{**constructor_kwargs(neuron_type), **changes})
 
 
-def is_wrapper(neuron_type):
-    """Whether ``neuron_type`` is one of `.WRAPPER_TYPES` (exactly, not a subclass).
+class PerNeuronValuesParam(Parameter):
+    """Per-neuron values of some parameters of a `PerNeuron`'s ``base_type``.
 
-    Parameters
-    ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type.
-
-    Returns
-    -------
-    bool
+    Given as a dict ``{name: values}`` (each a scalar, or one value per neuron),
+    stored as a hashable tuple of ``(name, values)`` pairs sorted by name.
+    Validated whenever it is set, also by copying and unpickling: each name must be
+    a parameter of ``base_type`` (`NEURON_PARAMETERS`), each value finite and valid
+    for ``base_type``.
     """
-    return type(neuron_type) in WRAPPER_TYPES
+
+    equatable = True
+
+    def equal(self, instance_a, instance_b):
+        return self.__get__(instance_a, None) == self.__get__(instance_b, None)
+
+    def coerce(self, instance, value):
+        # a dict from PerNeuron's constructor, or the stored pairs when unpickling
+        pairs = value.items() if isinstance(value, dict) else value
+        base_type = instance.base_type
+        names = NEURON_PARAMETERS[type(base_type)]
+        coerced = []
+        for name, values in sorted(pairs):
+            if name not in names:
+                raise ValidationError(
+                    f"{type(base_type).__name__} has no per-neuron parameter "
+                    f"{name!r}; valid: {', '.join(names)}",
+                    attr=name,
+                    obj=instance,
+                )
+            values = np.asarray(values, dtype=np.float64)
+            if values.ndim > 1 or not np.all(np.isfinite(values)):
+                raise ValidationError(
+                    f"{name} must be a finite scalar or vector (one value per neuron)",
+                    attr=name,
+                    obj=instance,
+                )
+            for v in np.unique(values):
+                copy_neuron_type(base_type, **{name: float(v)})  # raises if invalid
+            coerced.append((name, tuple(float(v) for v in np.ravel(values))))
+        return super().coerce(instance, tuple(coerced))
 
 
-def has_per_neuron_values(neuron_type):
-    """Whether a supported neuron type holds `.PerNeuron` values (maybe wrapped).
+class SupportedNeuronTypeParam(NeuronTypeParam):
+    """A neuron type of `NEURON_PARAMETERS` (exactly, not a subclass)."""
 
-    Parameters
-    ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type.
-
-    Returns
-    -------
-    bool
-    """
-    if is_wrapper(neuron_type):
-        neuron_type = neuron_type.base_type
-    return type(neuron_type) is PerNeuron
-
-
-def trainable_parameters(neuron_type):
-    """The names of the parameters of ``neuron_type`` that can be trained.
-
-    Parameters
-    ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type.
-
-    Returns
-    -------
-    tuple of str
-        Names, as used after ``"neuron_type."`` in ``trainable_params``.
-
-    Raises
-    ------
-    TrainableParamsError
-        If the neuron type has no trainable parameters.
-    """
-    if is_wrapper(neuron_type):
-        return ("amplitude",) + tuple(
-            f"base_type.{name}" for name in trainable_parameters(neuron_type.base_type)
-        )
-    model_class = type(scalar_neuron_type(neuron_type))
-    if model_class not in NEURON_PARAMETERS:
-        supported = [k.__name__ for k in (*NEURON_PARAMETERS, *WRAPPER_TYPES)]
-        parents = [
-            k.__name__
-            for k in model_class.__mro__[1:]
-            if k in NEURON_PARAMETERS or k in WRAPPER_TYPES
-        ]
-        subclass = (
-            f" (it subclasses {parents[0]}, but a subclass may change the "
-            "dynamics, so only the supported classes themselves are trained)"
-            if parents
-            else ""
-        )
-        raise TrainableParamsError(
-            f"cannot train the parameters of neuron type {neuron_type!r}{subclass}; "
-            f"supported: {', '.join(supported)} (and PerNeuron of those)"
-        )
-    return tuple(NEURON_PARAMETERS[model_class])
-
-
-def _transform(neuron_type, name):
-    """How parameter ``name`` of a supported neuron type is trained."""
-    if is_wrapper(neuron_type):
-        if name.startswith("base_type."):
-            return _transform(neuron_type.base_type, name[len("base_type.") :])
-        return _WRAPPER_PARAMETERS[name]
-    return NEURON_PARAMETERS[type(scalar_neuron_type(neuron_type))][name]
-
-
-def _start_values(neuron_type, name, n_neurons):
-    """The current values of parameter ``name``, shape ``(n_neurons,)`` or ``(1,)``."""
-    if name.startswith("base_type."):
-        return _start_values(
-            neuron_type.base_type, name[len("base_type.") :], n_neurons
-        )
-    if type(neuron_type) is PerNeuron:
-        return neuron_type.parameter(name, n_neurons)
-    return np.array([getattr(neuron_type, name)], dtype=np.float64)
-
-
-def invalid_starts(neuron_type, n_neurons, selected):
-    """The selected parameters that cannot train from where they start.
-
-    A parameter trained as its logarithm must start positive.
-
-    Parameters
-    ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        A supported neuron type (see `trainable_parameters`).
-    n_neurons : int
-        The number of neurons.
-    selected : tuple of str
-        Names from `trainable_parameters`.
-
-    Returns
-    -------
-    dict of str: str
-        Each parameter that cannot train, with the reason.
-    """
-    invalid = {}
-    for name in selected:
-        value = _start_values(neuron_type, name, n_neurons)
-        if _transform(neuron_type, name) == "log" and not np.all(value > 0):
-            invalid[name] = (
-                f"cannot train {name}={value.min():g} of {neuron_type!r}: it must "
-                "start positive (trained as its log)"
+    def coerce(self, instance, neuron_type):
+        neuron_type = super().coerce(instance, neuron_type)
+        if type(neuron_type) not in NEURON_PARAMETERS:
+            raise ValidationError(
+                f"PerNeuron supports {', '.join(k.__name__ for k in NEURON_PARAMETERS)}"
+                f"; got {neuron_type!r}",
+                attr=self.name,
+                obj=instance,
             )
-    return invalid
+        return neuron_type
 
 
-class NeuronParameterization(Parameterization):
-    """Maps trained values to a neuron type and back.
+class PerNeuron(NeuronType):
+    """A neuron type with one value per neuron for some of its parameters.
 
-    Only the parameters that train, and, for `.PerNeuron`, the per-neuron values,
-    become parameter signals; the others stay the neuron type's constants.
+    Runs in core Nengo (a vectorized numpy ``step``) and in NengoDL (native
+    TensorFlow). Trained through ``trainable_params``, each neuron learns its own
+    values of the selected parameters (heterogeneous neurons; Perez-Nieves et al.
+    2021, "Neural heterogeneity promotes robust learning"). Freezing a trained
+    `PerNeuron` ensemble gives a `PerNeuron` with the learned values.
 
     Parameters
     ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        A neuron type of `.NEURON_PARAMETERS`, a `.PerNeuron`, or a wrapper
-        (`.WRAPPER_TYPES`: then only its own ``amplitude``).
-    n_neurons : int
-        The number of neurons.
-    selected : tuple of str
-        The parameters to train.
-    step_scale : float, optional
-        The ``tau_step_scale`` of the trained time constants (`.TIME_CONSTANTS`);
-        None for `.DEFAULT_STEP_SCALE`.
-
-    Attributes
-    ----------
-    parameters : tuple of str
-        Names of the parameter signals.
-    encodings : dict of str: object
-        How each signal holds its parameter: a `.LogEncoding` (``step_scale``
-        for trained time constants, 1 for other positive parameters) or
-        `.IDENTITY` (parameters of any sign, and untrained per-neuron values,
-        which may be 0).
-    has_time_constants : bool
-        Whether a time constant trains (so that ``step_scale`` applies).
-    values : dict of str: `~numpy.ndarray`
-        The starting value of each signal's parameter, shape ``(n_neurons,)``
-        for `.PerNeuron` and ``(1,)`` otherwise.
     base_type : `~nengo.neurons.NeuronType`
-        The neuron type with scalar parameters (``neuron_type`` itself, or the
-        `.PerNeuron` base type).
+        The neuron model, one of the non-wrapper types in `.NEURON_PARAMETERS`
+        (wrap the rate type of a `~nengo.RegularSpiking` and the like, not the
+        wrapper). It provides the value of every parameter not given here.
+    **values : array_like
+        Parameters of ``base_type`` (see `.NEURON_PARAMETERS`) with their
+        per-neuron values, each of shape ``(n_neurons,)`` (or a scalar, repeated
+        for every neuron). Each value must be valid for ``base_type``.
+
+    Examples
+    --------
+    Membrane time constants spread over 10 to 50 ms, to be learned per neuron:
+
+    >>> import nengo, numpy as np
+    >>> lif = PerNeuron(nengo.LIF(), tau_rc=np.linspace(0.01, 0.05, 5))
+    >>> with nengo.Network() as net:
+    ...     ens = nengo.Ensemble(5, 1, neuron_type=lif)
+    >>> ens.neuron_type.parameter("tau_rc", 5)
+    array([0.01, 0.02, 0.03, 0.04, 0.05])
     """
 
-    def __init__(self, neuron_type, n_neurons, selected, step_scale=None):
-        self.neuron_type = neuron_type
-        self.n_neurons = n_neurons
-        self.base_type = scalar_neuron_type(neuron_type)
-        self.per_neuron = type(neuron_type) is PerNeuron
-        available = NEURON_PARAMETERS.get(type(self.base_type), _WRAPPER_PARAMETERS)
-        names = available if self.per_neuron else selected
-        self.parameters = tuple(name for name in available if name in names)
-        step_scale = positive_step_scale(step_scale)
-        # trained time constants (untrained values are held as they are)
-        scaled = [n for n in self.parameters if n in TIME_CONSTANTS and n in selected]
-        self.has_time_constants = bool(scaled)
-        self._trained_time_constants = tuple(scaled)
-        self.encodings = {
-            name: (
-                IDENTITY
-                # untrained per-neuron values are held as they are (they may be 0)
-                if name not in selected or available[name] == "value"
-                else LogEncoding(step_scale if name in scaled else 1.0)
-            )
-            for name in self.parameters
-        }
-        self.values = {
-            name: _start_values(neuron_type, name, n_neurons)
-            for name in self.parameters
-        }
-        for reason in invalid_starts(neuron_type, n_neurons, selected).values():
-            raise TrainableParamsError(reason)
+    base_type = SupportedNeuronTypeParam("base_type", readonly=True)
+    per_neuron_values = PerNeuronValuesParam("per_neuron_values", readonly=True)
+    # the values are validated against the base type
+    _param_init_order = ["base_type", "per_neuron_values"]
+
+    def __init__(self, base_type, **values):
+        super().__init__()
+        self.base_type = base_type
+        self.per_neuron_values = values
+        self._namespaces = {}
 
     @property
-    def trained_time_constants(self):
-        """The trained time constants (those of `.TIME_CONSTANTS` selected)."""
-        return self._trained_time_constants
+    def state(self):
+        return self.base_type.state
 
     @property
-    def signature(self):
-        """Hashable description of the structure; equal signatures can be batched."""
-        return (type(self.base_type), tuple(self.encodings.items()))
+    def spiking(self):
+        return self.base_type.spiking
 
     @property
-    def parts(self):
-        """This parameterization, with the prefix of its names.
+    def negative(self):
+        return self.base_type.negative
 
-        As the ``parts`` of `.WrapperParameterization`, for a neuron type built as one
-        operator.
-        """
-        return ((self, ""),)
+    @property
+    def probeable(self):
+        return self.base_type.probeable
 
-    def initial_values(self):
-        """Return the trained values that reproduce ``neuron_type`` exactly.
+    @property
+    def _argreprs(self):
+        return [repr(self.base_type)] + [
+            f"{name}=<{len(v)} values>" for name, v in self.per_neuron_values
+        ]
 
-        Returns
-        -------
-        dict of str: `~numpy.ndarray`
-            The transformed value of each signal, shape ``(n_neurons,)`` for
-            `.PerNeuron` and ``(1,)`` otherwise.
-        """
-        return {
-            name: encoding.encode(self.values[name])
-            for name, encoding in self.encodings.items()
-        }
-
-    def _parameters(self, values):
-        """The parameters (neuron type's units) of trained ``values``, flattened."""
-        return {
-            name: np.asarray(self.encodings[name].decode(np.ravel(value)))
-            for name, value in values.items()
-        }
-
-    def to_neuron_type(self, values):
-        """Return a neuron type core Nengo runs, with the given trained values.
+    def parameter(self, name, n_neurons):
+        """The value of one parameter for each neuron.
 
         Parameters
         ----------
-        values : dict of str: array_like
-            A trained value for some of the names in ``parameters``; the others
-            keep the original neuron type's values exactly.
+        name : str
+            A parameter of ``base_type``.
+        n_neurons : int
+            The number of neurons.
 
         Returns
         -------
-        `~nengo.neurons.NeuronType`
-            A copy of the original neuron type (a `.PerNeuron` for `.PerNeuron`)
-            with the given values.
+        `~numpy.ndarray`
+            Shape ``(n_neurons,)``.
+
+        Raises
+        ------
+        ValidationError
+            If the per-neuron values of ``name`` are not of length ``n_neurons``.
         """
-        learned = self._parameters(values)
-        if self.per_neuron:
-            per_neuron = dict(self.neuron_type.per_neuron_values)
-            per_neuron.update(learned)
-            return PerNeuron(self.base_type, **per_neuron)
-        return copy_neuron_type(
-            self.neuron_type, **{k: float(v[0]) for k, v in learned.items()}
-        )
+        values = dict(self.per_neuron_values)
+        if name not in values:
+            return np.full(n_neurons, float(getattr(self.base_type, name)))
+        value = np.asarray(values[name])
+        if value.size == 1:
+            return np.full(n_neurons, value[0])
+        if value.size != n_neurons:
+            raise ValidationError(
+                f"{name} has {value.size} per-neuron values, for {n_neurons} neurons",
+                attr=name,
+                obj=self,
+            )
+        return value.copy()
 
-    def to_object(self, values):
-        """The learned neuron type (`.to_neuron_type`), as used by freezing."""
-        return self.to_neuron_type(values)
+    def _namespace(self, n_neurons):
+        """The base type's attributes, with one value per neuron where trainable."""
+        if n_neurons not in self._namespaces:
+            attributes = constructor_kwargs(self.base_type)
+            for name in NEURON_PARAMETERS[type(self.base_type)]:
+                attributes[name] = self.parameter(name, n_neurons)
+            self._namespaces[n_neurons] = SimpleNamespace(**attributes)
+        return self._namespaces[n_neurons]
 
-    def user_values(self, values):
-        """`.Parameterization.user_values`: shape ``(n_neurons,)`` for `.PerNeuron`.
+    def make_state(self, n_neurons, rng=np.random, dtype=None):
+        self._namespace(n_neurons)  # checks the number of values
+        return self.base_type.make_state(n_neurons, rng=rng, dtype=dtype)
 
-        ``(1,)`` otherwise; in the neuron type's own units (seconds for times).
+    def _groups(self, n_neurons):
+        """Yield ``(neuron_type, index)`` per distinct set of parameter values.
+
+        ``index`` selects the group's neurons: a boolean mask, or ``slice(None)``
+        when all neurons share their values (a view, not a copy, of per-neuron
+        arrays such as the rates at every eval point that Nengo's build solves
+        decoders from).
         """
-        return self._parameters(values)
+        names = NEURON_PARAMETERS[type(self.base_type)]
+        table = np.stack([self.parameter(n, n_neurons) for n in names], axis=1)
+        rows, which = np.unique(table, axis=0, return_inverse=True)
+        for i, row in enumerate(rows):
+            yield (
+                copy_neuron_type(self.base_type, **dict(zip(names, row, strict=True))),
+                slice(None) if len(rows) == 1 else which == i,
+            )
+
+    def gain_bias(self, max_rates, intercepts):
+        max_rates = np.array(max_rates, dtype=float, ndmin=1)
+        intercepts = np.array(intercepts, dtype=float, ndmin=1)
+        gain, bias = np.zeros_like(max_rates), np.zeros_like(max_rates)
+        for neuron_type, index in self._groups(max_rates.size):
+            gain[index], bias[index] = neuron_type.gain_bias(
+                max_rates[index], intercepts[index]
+            )
+        return gain, bias
+
+    def max_rates_intercepts(self, gain, bias):
+        gain = np.array(gain, dtype=float, ndmin=1)
+        bias = np.array(bias, dtype=float, ndmin=1)
+        max_rates, intercepts = np.zeros_like(gain), np.zeros_like(gain)
+        for neuron_type, index in self._groups(gain.size):
+            max_rates[index], intercepts[index] = neuron_type.max_rates_intercepts(
+                gain[index], bias[index]
+            )
+        return max_rates, intercepts
+
+    def rates(self, x, gain, bias):
+        gain = np.array(gain, dtype=float, ndmin=1)
+        bias = np.array(bias, dtype=float, ndmin=1)
+        x = np.array(x, dtype=float, ndmin=1)
+        out = np.zeros(self.current(x, gain, bias).shape)
+        for neuron_type, index in self._groups(gain.size):
+            x_group = x[:, index] if x.ndim == 2 else x
+            out[:, index] = neuron_type.rates(x_group, gain[index], bias[index])
+        return out
+
+    def step(self, dt, J, output, **state):
+        """Run ``base_type``'s step with one parameter value per neuron."""
+        values = self._namespace(J.shape[-1])
+        step = _PER_NEURON_STEPS.get(type(self.base_type), type(self.base_type).step)
+        step(values, dt, J, output, **state)
 
 
-class WrapperParameterization(Parameterization):
-    """The parameters of a `~nengo.RegularSpiking`-like wrapper and its base type.
-
-    Parameters
-    ----------
-    neuron_type : `~nengo.RegularSpiking`, `~nengo.StochasticSpiking` or \
-            `~nengo.PoissonSpiking`
-        The wrapper.
-    n_neurons : int
-        The number of neurons.
-    selected : tuple of str
-        The parameters to train: ``"amplitude"`` and ``"base_type.<p>"``.
-    step_scale : float, optional
-        The ``tau_step_scale`` of the base type's time constants (see
-        `.NeuronParameterization`).
-
-    Attributes
-    ----------
-    parts : tuple of (NeuronParameterization, str)
-        The wrapper's and its base type's parameterizations, with the prefix of
-        their names here (``""`` and ``"base_type."``).
-    parameters : tuple of str
-        Names of all the parameter signals.
-    has_time_constants : bool
-        Whether a time constant of the base type trains.
-    """
-
-    def __init__(self, neuron_type, n_neurons, selected, step_scale=None):
-        self.neuron_type = neuron_type
-        prefix = "base_type."
-        own = NeuronParameterization(
-            neuron_type, n_neurons, tuple(n for n in selected if n == "amplitude")
-        )
-        base = NeuronParameterization(
-            neuron_type.base_type,
-            n_neurons,
-            tuple(n[len(prefix) :] for n in selected if n.startswith(prefix)),
-            step_scale,
-        )
-        self.parts = ((own, ""), (base, prefix))
-        self.parameters = tuple(
-            prefix + name for part, prefix in self.parts for name in part.parameters
-        )
-        self.has_time_constants = base.has_time_constants
-        self._trained_time_constants = tuple(
-            prefix + name for name in base.trained_time_constants
-        )
-        self.encodings = {
-            prefix + name: encoding
-            for part, prefix in self.parts
-            for name, encoding in part.encodings.items()
-        }
-
-    @property
-    def trained_time_constants(self):
-        """The trained time constants (those of `.TIME_CONSTANTS` selected)."""
-        return self._trained_time_constants
-
-    @property
-    def signature(self):
-        """The signatures of the parts (each part is built as its own operator)."""
-        return tuple(part.signature for part, _ in self.parts)
-
-    def initial_values(self):
-        """The trained values of all parts (see `.NeuronParameterization`)."""
-        return {
-            prefix + name: value
-            for part, prefix in self.parts
-            for name, value in part.initial_values().items()
-        }
-
-    def user_values(self, values):
-        """The parameters of all parts (see `.NeuronParameterization.user_values`)."""
-        return {
-            prefix + name: value
-            for part, prefix in self.parts
-            for name, value in part.user_values(
-                {
-                    k[len(prefix) :]: v
-                    for k, v in values.items()
-                    if k.startswith(prefix) and (prefix or "." not in k)
-                }
-            ).items()
-        }
-
-    def to_object(self, values):
-        """The wrapper with the learned values, around the learned base type."""
-        (own, _), (base, prefix) = self.parts
-        base_values = {
-            k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)
-        }
-        own_values = {k: v for k, v in values.items() if not k.startswith(prefix)}
-        return copy_neuron_type(
-            own.to_neuron_type(own_values), base_type=base.to_neuron_type(base_values)
-        )
+# The steps below are those of Nengo's LIFRate, LIF and AdaptiveLIFRate/AdaptiveLIF
+# (the same in Nengo 3.2.0 and 4.1.0), with per-neuron arrays where Nengo has one
+# value; tests/test_neurons.py compares them with one Nengo ensemble per neuron.
+# Check them against Nengo's when Nengo's change.
 
 
-def neuron_parameterization(neuron_type, n_neurons, selected, step_scale=None):
-    """The parameterization of an ensemble's neuron type.
+def _lif_rate_step(p, dt, J, output):
+    """`~nengo.LIFRate` step where parameters are per-neuron arrays."""
+    j = J - 1
+    output[:] = 0
+    active = j > 0
+    output[active] = p.amplitude[active] / (
+        p.tau_ref[active] + p.tau_rc[active] * np.log1p(1.0 / j[active])
+    )
 
-    Parameters
-    ----------
-    neuron_type : `~nengo.neurons.NeuronType`
-        The ensemble's neuron type.
-    n_neurons : int
-        The ensemble's number of neurons.
-    selected : tuple of str
-        The names of `trainable_parameters` to train.
-    step_scale : float, optional
-        The ``tau_step_scale`` of the trained time constants; None for
-        `.DEFAULT_STEP_SCALE`.
 
-    Returns
-    -------
-    `.NeuronParameterization` or `.WrapperParameterization`
-    """
-    if is_wrapper(neuron_type):
-        return WrapperParameterization(neuron_type, n_neurons, selected, step_scale)
-    return NeuronParameterization(neuron_type, n_neurons, selected, step_scale)
+def _lif_step(p, dt, J, output, voltage, refractory_time):
+    """`~nengo.LIF` step where parameters are per-neuron arrays."""
+    refractory_time -= dt
+    delta_t = np.clip(dt - refractory_time, 0, dt)
+    voltage -= (J - voltage) * np.expm1(-delta_t / p.tau_rc)
+    spiked = voltage > 1
+    output[:] = spiked * (p.amplitude / dt)
+    t_spike = dt + p.tau_rc[spiked] * np.log1p(-(voltage[spiked] - 1) / (J[spiked] - 1))
+    voltage[voltage < p.min_voltage] = p.min_voltage
+    voltage[spiked] = 0
+    refractory_time[spiked] = p.tau_ref[spiked] + t_spike
+
+
+def _adaptive(lif_step):
+    """An adaptive step: the LIF step on ``J - n``, then ``n`` relaxes to the output."""
+
+    def step(p, dt, J, output, adaptation, **state):
+        lif_step(p, dt, J - adaptation, output, **state)
+        adaptation += (dt / p.tau_n) * (p.inc_n * output - adaptation)
+
+    return step
+
+
+# the other supported types' own steps are elementwise, so they run as they are
+_PER_NEURON_STEPS = {
+    LIFRate: _lif_rate_step,
+    LIF: _lif_step,
+    AdaptiveLIFRate: _adaptive(_lif_rate_step),
+    AdaptiveLIF: _adaptive(_lif_step),
+}

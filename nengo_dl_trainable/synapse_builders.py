@@ -1,355 +1,35 @@
-"""Build trainable synapses: the Nengo build function and the TensorFlow builders.
+"""NengoDL builders of this package's synapse operators (TensorFlow).
 
-Two build functions, registered for NengoDL only: `build_connection` decides what
-of a connection's synapse trains (``trainable_params``, markers), then lets core
-Nengo build the connection; core Nengo's call to build the synapse reaches
-`build_synapse`, which emits a `.SimTrainableLowpass` or
-`.SimTrainableLinearFilter` reading the connection's parameter signals (the
-connection's own: one synapse object may be shared by many connections), or for
-a `.Delay` a `.SimTrainableDelay` (`nengo_dl_trainable.delay_builder`). Scalar
-and vector synapses take this one route.
-
-The TensorFlow builders compute the filter coefficients once per run in
-``build_pre``, from the parameter variables, so that each timestep costs what
-NengoDL's own synapse builders cost.
+One `~nengo_dl.builder.OpBuilder` per operator type, as in NengoDL's
+``process_builders``: `TrainableLowpassBuilder` and `TrainableLinearFilterBuilder`
+compute the filter coefficients once per run in ``build_pre``, from the parameter
+variables, so that each step costs what NengoDL's own synapse builders cost.
+`TrainableDelayBuilder` and `TrainableDelayedLowpassBuilder` turn the delays into
+interpolation weights once per run: for a delay of ``i + f`` steps, ``1 - f`` on
+the input ``i`` steps back and ``f`` on the one before. The whole steps ``i``
+carry no gradient; the fraction ``f`` carries the gradient of the delay. Each
+step shifts the input into the delay line (simulation state, one per minibatch
+item) and sums the weighted line, so a delay of ``length`` steps costs
+``length`` multiply-adds per element and step.
 """
 
-import contextlib
-import warnings
-from dataclasses import dataclass
-
 import tensorflow as tf
-from nengo import Connection
-from nengo import builder as nengo_builder
-from nengo.builder import Signal
-from nengo.builder.processes import build_process
-from nengo.synapses import Synapse
-from nengo_dl import compat
 from nengo_dl.builder import Builder, OpBuilder
 
-from nengo_dl_trainable._nengo_dl import (
-    register_build_function as register_build_function_for,
-)
-from nengo_dl_trainable.delay import Delay
-from nengo_dl_trainable.delay_builder import delay_operator
-from nengo_dl_trainable.delay_parameterization import (
-    DelayLineParameterization,
-    DelayParameterization,
-)
-from nengo_dl_trainable.errors import TrainableParamsError, TrainableParamsWarning
-from nengo_dl_trainable.filter_parameterization import zoh_lowpass_coefficients
-from nengo_dl_trainable.gain import input_before_gain
-from nengo_dl_trainable.grouped_parameters import (
-    element_rows,
-    parameter_rows,
-    read_grouped_parameter,
-)
-from nengo_dl_trainable.names import names_with_prefix, selected_parameters
-from nengo_dl_trainable.operators import (
+from nengo_dl_trainable.builder.operators import (
+    SimTrainableDelay,
+    SimTrainableDelayedLowpass,
     SimTrainableLinearFilter,
     SimTrainableLowpass,
     filters_mergeable,
 )
-from nengo_dl_trainable.parameters import (
-    add_parameters,
-    mark_stock_signal,
-    network_configs,
-    refuse_or_skip,
-    refuse_unused_step_scale,
+from nengo_dl_trainable.merged_rows import (
+    element_rows,
+    parameter_rows,
+    read_grouped_parameter,
 )
-from nengo_dl_trainable.synapses import parameterization_for
-from nengo_dl_trainable.vector_synapses import VectorSynapse
-
-
-def _check_connection_names(conn, names):
-    """Explicit names must apply (defaults have already left out absent ones)."""
-    if "weights" in names and not compat.conn_has_weights(conn):
-        raise TrainableParamsError(
-            "'weights' is selected, but this connection has no weights", obj=conn
-        )
-    if names_with_prefix(names, "synapse") and conn.synapse is None:
-        raise TrainableParamsError(
-            "a synapse parameter is selected, but this connection has no synapse "
-            "(synapse=None)",
-            obj=conn,
-        )
-
-
-def _selected_synapse(model, conn, names):
-    """The synapse's parameterization and selected parameters, or None.
-
-    What cannot train is an error for names set on the connection and is
-    skipped (and reported) for names from a default. The parameterization is
-    made once: asked what the synapse has, then told what trains (`select`).
-    """
-    try:
-        parameterization = parameterization_for(conn.synapse)
-    except TrainableParamsError as e:
-        refuse_or_skip(model, conn, names, "synapse", e.args[0])
-        return None
-    # a parameter may have a signal and yet not train (a DelayedLowpass's delay
-    # at a bound)
-    available = tuple(
-        p
-        for p in parameterization.parameters
-        if f"synapse.{p}" not in parameterization.unavailable
-    )
-    selected, unknown = selected_parameters(names, "synapse", available)
-    for name, reason in unknown.items():
-        reason = parameterization.unavailable.get(name, reason)
-        refuse_or_skip(model, conn, names, name, reason)
-    if not selected:
-        return None
-    step_scale = network_configs(model).tau_step_scale(conn)[0]
-    if not parameterization.has_time_constants:
-        trains = (
-            "delays"
-            if isinstance(parameterization, DelayParameterization)
-            else "coefficients"
-        )
-        _check_unused_step_scale(
-            model,
-            conn,
-            f"a {type(conn.synapse).__name__} trains its {trains}, not time constants",
-        )
-        step_scale = None  # a default applies where it can
-    try:
-        parameterization.select(selected, step_scale)
-    except TrainableParamsError as e:
-        raise TrainableParamsError(e.args[0], obj=conn) from None
-    return TrainedSynapse(conn, parameterization, selected)
-
-
-@dataclass(frozen=True)
-class TrainedSynapse:
-    """A connection's synapse that trains, waiting for core Nengo to build it.
-
-    Attributes
-    ----------
-    conn : `~nengo.Connection`
-        The connection.
-    parameterization : `.FilterParameterization`
-        Its synapse's parameterization, with the trained parameters selected.
-    selected : tuple of str
-        The trained parameters.
-    """
-
-    conn: Connection
-    parameterization: object
-    selected: tuple
-
-
-#: The model attribute holding the `TrainedSynapse` of the connection being built.
-PENDING_ATTRIBUTE = "nengo_dl_trainable_pending_synapse"
-
-
-@contextlib.contextmanager
-def _pending_synapse(model, trained):
-    """Let `build_synapse` build ``trained`` while its connection is built."""
-    setattr(model, PENDING_ATTRIBUTE, trained)
-    try:
-        yield
-    finally:
-        setattr(model, PENDING_ATTRIBUTE, None)
-
-
-def _check_vector_synapse(conn):
-    """A synapse with one parameter per dimension must match the connection."""
-    synapse = conn.synapse
-    if isinstance(synapse, VectorSynapse) and synapse.dimensions != conn.size_out:
-        raise TrainableParamsError(
-            f"{synapse} has {synapse.dimensions} time constants, for a "
-            f"connection of {conn.size_out} dimensions",
-            obj=conn,
-        )
-    if isinstance(synapse, Delay) and synapse.delay.size not in (1, conn.size_out):
-        raise TrainableParamsError(
-            f"{synapse} has {synapse.delay.size} delays, for a connection of "
-            f"{conn.size_out} dimensions",
-            obj=conn,
-        )
-
-
-def _check_unused_step_scale(model, conn, why=None):
-    """A ``tau_step_scale`` set on a connection must apply to it."""
-    refuse_unused_step_scale(
-        model,
-        conn,
-        "its synapse's time constants",
-        why or "select 'synapse' in its trainable_params, or mark the synapse L(...)",
-    )
-
-
-def build_connection(model, conn):
-    """Build a connection, with trainable synapse parameters where configured.
-
-    Decides what trains first; core Nengo then builds the connection, and its
-    call to build the synapse reaches `build_synapse`, which emits this
-    package's filter operator for a synapse that trains.
-
-    Parameters
-    ----------
-    model : `~nengo.builder.Model`
-        The model being built.
-    conn : `~nengo.Connection`
-        The connection.
-    """
-    _check_vector_synapse(conn)
-    names = network_configs(model).selected_attributes(conn)
-    trained = None
-    if names is not None:
-        _check_connection_names(conn, names)
-        if names_with_prefix(names, "synapse"):
-            trained = _selected_synapse(model, conn, names)
-    if trained is None:
-        _check_unused_step_scale(model, conn)
-    elif trained.parameterization.caveat is not None:
-        warnings.warn(
-            TrainableParamsWarning(f"{conn}: {trained.parameterization.caveat}")
-        )
-    with input_before_gain(model, conn), _pending_synapse(model, trained):
-        nengo_builder.Builder.build(model, conn)
-    if names is not None and compat.conn_has_weights(conn):
-        mark_stock_signal(model, conn, "weights", names)
-
-
-def filter_operator(parameterization, parameters, input, output, tag=None):
-    """The operator that filters ``input`` into ``output`` with parameter signals.
-
-    Parameters
-    ----------
-    parameterization : `.FilterParameterization`
-        The synapse's parameterization.
-    parameters : dict of str: `~nengo.builder.Signal`
-        One signal per name in ``parameterization.parameters``.
-    input, output : `~nengo.builder.Signal`
-        Vectors of the same shape.
-    tag : str, optional
-        Label for debugging.
-
-    Returns
-    -------
-    `.SimTrainableLowpass` or `.SimTrainableLinearFilter`
-        The first for zero-order-hold lowpass filters (NengoDL's fastest step).
-    """
-    if parameterization.zoh_lowpass:
-        return SimTrainableLowpass(
-            parameterization, parameters["tau"], input, output, tag=tag
-        )
-    order = parameterization.order
-    state = (
-        None
-        if order == 0
-        else Signal(shape=(input.shape[0] * order,), name=f"{tag}.state")
-    )
-    return SimTrainableLinearFilter(
-        parameterization, parameters, input, output, state, tag=tag
-    )
-
-
-#: Synapses that, untrained, are built with this package's operators: NengoDL
-#: would run them through its generic process builder (NumPy, no gradient).
-NATIVE_SYNAPSES = (VectorSynapse, Delay)
-
-
-def _untrained_parameters(model, synapse, size):
-    """The parameterization and (untrained) parameter signals of a native synapse."""
-    if isinstance(synapse, Delay):
-        synapse.delays(size)  # one delay, or one per dimension
-    else:
-        synapse._check_shape((size,), (size,))
-    # an untrained Delay's delays may be 0 or max_delay: stored as they are
-    parameterization = (
-        DelayParameterization.fixed(synapse)
-        if type(synapse) is Delay
-        else parameterization_for(synapse)
-    )
-    # registered (as untrained) so that NengoDL holds them as parameters
-    parameters = add_parameters(
-        model, synapse, synapse, "synapse", parameterization, ()
-    )
-    return parameterization, parameters
-
-
-def build_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
-    """Build a synapse in NengoDL: with this package's operator where it can.
-
-    The synapse of the connection being built, where it trains (see
-    `build_connection`), is filtered by `filter_operator` (or, for a `.Delay` or
-    `.DelayedLowpass`, `.delay_operator`) reading the connection's parameter
-    signals. A synapse of `NATIVE_SYNAPSES` that does not train gets the same
-    operator with untrained parameters. Everything else is built by core
-    Nengo's build function.
-
-    Parameters
-    ----------
-    model : `~nengo.builder.Model`
-        The model being built.
-    synapse : `~nengo.synapses.Synapse`
-        The synapse.
-    sig_in : `~nengo.builder.Signal`
-        The signal to filter.
-    sig_out : `~nengo.builder.Signal`, optional
-        The filtered signal (created if not given).
-    mode : str, optional
-        As for `~nengo.builder.processes.build_process`.
-
-    Returns
-    -------
-    `~nengo.builder.Signal`
-        The filtered signal.
-    """
-    trained = getattr(model, PENDING_ATTRIBUTE, None)
-    ours = trained is not None and synapse is trained.conn.synapse
-    if ours:
-        # only the connection's own synapse: a learning rule built with the
-        # connection may use the same synapse object
-        setattr(model, PENDING_ATTRIBUTE, None)
-    elif not isinstance(synapse, NATIVE_SYNAPSES):
-        return nengo_builder.Builder.build(
-            model, synapse, sig_in, sig_out=sig_out, mode=mode
-        )
-    if mode != "update" or sig_in is None or sig_in.ndim != 1:
-        if ours:  # pragma: no cover (Nengo builds a connection's synapse so)
-            raise TrainableParamsError(
-                "only a vector signal in update mode can be filtered", obj=trained.conn
-            )
-        return build_process(model, synapse, sig_in, sig_out=sig_out, mode=mode)
-    if sig_out is None:
-        sig_out = Signal(shape=sig_in.shape, name=f"{sig_in.name}.{synapse}")
-    if ours:
-        parameterization = trained.parameterization
-        parameters = add_parameters(
-            model,
-            trained.conn,
-            trained.conn,
-            "synapse",
-            parameterization,
-            trained.selected,
-        )
-        tag = f"{trained.conn}.trainable_synapse"
-    else:
-        parameterization, parameters = _untrained_parameters(
-            model, synapse, sig_in.shape[0]
-        )
-        tag = str(synapse)
-    if isinstance(parameterization, DelayLineParameterization):
-        op = delay_operator(
-            parameterization, parameters, sig_in, sig_out, model.dt, tag
-        )
-    else:
-        op = filter_operator(parameterization, parameters, sig_in, sig_out, tag)
-    model.add_op(op)
-    return sig_out
-
-
-def register_build_function():
-    """Register the NengoDL-only build functions (idempotent).
-
-    One for connections, one for synapses.
-    """
-    register_build_function_for(Connection, build_connection)
-    register_build_function_for(Synapse, build_synapse)
+from nengo_dl_trainable.parameterizations.filter import zoh_lowpass_coefficients
+from nengo_dl_trainable.synapses import WHOLE_STEP_TOLERANCE
 
 
 @Builder.register(SimTrainableLowpass)
@@ -480,3 +160,118 @@ class TrainableLinearFilterBuilder(OpBuilder):
             filters_mergeable(x, y)
             and x.parameterization.signature == y.parameterization.signature
         )
+
+
+def interpolation_weights(delay_steps, length):
+    """The weight of each step of the delay line (TensorFlow).
+
+    The TensorFlow form of `nengo_dl_trainable.synapses.interpolation_weights`
+    (with its `.WHOLE_STEP_TOLERANCE`), differentiable in the fraction of a step.
+
+    Parameters
+    ----------
+    delay_steps : ``tf.Tensor``
+        Delays in steps, shape ``(rows,)``.
+    length : int
+        Steps in the delay line.
+
+    Returns
+    -------
+    ``tf.Tensor``
+        Shape ``(rows, length)``.
+    """
+    whole = tf.floor(delay_steps + WHOLE_STEP_TOLERANCE)
+    whole = tf.clip_by_value(whole, 0, length - 2)
+    fraction = (delay_steps - whole)[:, None]
+    whole = tf.cast(whole, tf.int32)
+    dtype = delay_steps.dtype
+    return (1 - fraction) * tf.one_hot(whole, length, dtype=dtype) + fraction * (
+        tf.one_hot(whole + 1, length, dtype=dtype)
+    )
+
+
+@Builder.register(SimTrainableDelay)
+class TrainableDelayBuilder(OpBuilder):
+    """Build a group of `.SimTrainableDelay` operators.
+
+    Operators with inputs of the same size, delay lines of the same length and
+    the same parameterization structure merge (see `.filters_mergeable`).
+    """
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        ops = self.ops
+        parameterization = ops[0].parameterization
+        self.length = ops[0].length
+        self.input_data = signals.combine([op.input for op in ops])
+        self.output_data = signals.combine([op.output for op in ops])
+        self.buffer_data = signals.combine([op.buffer for op in ops])
+        if not self.input_data.minibatched:  # pragma: no cover
+            raise NotImplementedError("delays need minibatched signals")
+
+        stored = read_grouped_parameter(signals, ops, lambda op: op.delay)[:, 0]
+        # float64 whatever the simulation's dtype, so that a delay of a whole
+        # number of steps gives that step's input (0.005 / 0.001 is 5.0000005 in
+        # float32); once per run, not per step
+        encoding = parameterization.encodings["delay"]
+        delay = encoding.decode(tf.cast(stored, tf.float64), tf)
+        weights = tf.cast(
+            interpolation_weights(delay / signals.dt_val, self.length), signals.dtype
+        )
+        elements = element_rows(
+            [op.input.shape[0] for op in ops],
+            [parameter_rows(op.delay) for op in ops],
+        )
+        self.n_elements = len(elements)
+        self.weights = tf.gather(weights, elements)[None]  # (1, elements, length)
+
+    def delayed_input(self, signals):
+        """Shift the input into the delay line; return the delayed input."""
+        u = signals.gather(self.input_data)
+        line = tf.reshape(
+            signals.gather(self.buffer_data),
+            (signals.minibatch_size, self.n_elements, self.length),
+        )
+        line = tf.concat([u[..., None], line[..., :-1]], axis=-1)
+        signals.scatter(
+            self.buffer_data,
+            tf.reshape(line, (signals.minibatch_size, self.n_elements * self.length)),
+        )
+        return tf.reduce_sum(self.weights * line, axis=-1)
+
+    def build_step(self, signals):
+        signals.scatter(self.output_data, self.delayed_input(signals))
+
+    @staticmethod
+    def mergeable(x, y):
+        return (
+            filters_mergeable(x, y)
+            and x.length == y.length
+            and x.parameterization.signature == y.parameterization.signature
+        )
+
+
+@Builder.register(SimTrainableDelayedLowpass)
+class TrainableDelayedLowpassBuilder(TrainableDelayBuilder):
+    """Build a group of `.SimTrainableDelayedLowpass` operators.
+
+    The delay line as `TrainableDelayBuilder`'s, then the zero-order-hold lowpass
+    step ``y[t] = a y[t-1] + b v[t]`` on the delayed input ``v``, with ``a`` and
+    ``b`` from `.zoh_lowpass_coefficients` (once per run). Merges as
+    `TrainableDelayBuilder` does.
+    """
+
+    def build_pre(self, signals, config):
+        super().build_pre(signals, config)
+        ops = self.ops
+        stored = read_grouped_parameter(signals, ops, lambda op: op.tau)[:, 0]
+        tau = ops[0].parameterization.encodings["tau"].decode(stored, tf)
+        decay, gain = zoh_lowpass_coefficients(tau, signals.dt_val)
+        elements = element_rows([op.input.shape[0] for op in ops], [1] * len(ops))
+        self.decay = tf.gather(decay, elements)[None]
+        self.gain = tf.gather(gain, elements)[None]
+
+    def build_step(self, signals):
+        delayed = self.delayed_input(signals)
+        y = signals.gather(self.output_data)
+        signals.scatter(self.output_data, self.decay * y + self.gain * delayed)

@@ -15,7 +15,7 @@ difference except this one:
     the Keras output and train (which passes with this package), the test expects
     NengoDL's Converter to refuse a *trainable* layer (``TypeError``,
     "layer.trainable=False"). This package converts such layers into trainable
-    synapses (`nengo_dl_trainable.converter`), so the check fails with
+    synapses (`nengo_dl_trainable.integrations.converter`), so the check fails with
     "DID NOT RAISE". The gate requires exactly these four failures, each at
     that check.
 

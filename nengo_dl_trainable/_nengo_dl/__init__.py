@@ -28,7 +28,7 @@ here, each as narrowly as possible:
 ``SimulationData.__getitem__``
     ``sim.data[ens]`` of an ensemble with a trainable gain reports the learned
     gain (NengoDL infers the gain from the scaled encoders, which the separate
-    gain factor leaves out; see `nengo_dl_trainable.gain`).
+    gain factor leaves out; see `nengo_dl_trainable.builder.gain`).
 ``Simulator.fit``
     Where the model has parameters of this package that train, add a callback
     that warns at the end of an epoch in which one of them stopped being finite,
@@ -54,12 +54,17 @@ here, each as narrowly as possible:
     replica. ``save_params`` also writes the
     record of how this package's parameters are stored, and ``load_params``
     refuses a file whose record differs from the model's
-    (`nengo_dl_trainable.checkpoint`).
+    (`nengo_dl_trainable.tools.checkpoint`).
 ``nengo_dl.configure_settings``
     Accept ``trainable_params=...`` and ``tau_step_scale=...`` next to NengoDL's
     own settings.
-``nengo_dl.trainable_params``
-    The public API of this package, under NengoDL's name.
+``nengo_dl.trainable_params``, ``nengo_dl.L``, ``nengo_dl.S``
+    The public API of this package, under NengoDL's name, and the inline markers
+    where NengoDL issue #60 imports them (`expose`).
+``nengo.params.Parameter.__set__`` (Nengo, not NengoDL)
+    Every Nengo parameter value passes through it: a value marked with ``L(...)``
+    or ``S(...)`` is replaced by the value it marks, and the mark recorded on the
+    object (`nengo_dl_trainable.config.markers`).
 
 The wraps live in one module per concern: `.core` (building, marking, reading
 parameters, freezing, fitting and parameter files), `.tf_distribute` (one
@@ -74,7 +79,10 @@ nothing. It refuses to run against a NengoDL version other than the one whose
 internals it was written against, or whose wrapped functions' signatures differ.
 """
 
+import sys
+
 import nengo_dl
+from nengo.params import Parameter
 from nengo_dl import callbacks, graph_optimizer
 from nengo_dl import config as nengo_dl_config
 from nengo_dl.builder import NengoBuilder
@@ -86,9 +94,12 @@ from nengo_dl_trainable._nengo_dl.core import (
     BUILD_FUNCTIONS,
     RECORD_KEY,
     StockParametersLoaded,
+    base_variable,
     configure_settings,
     parameter_value,
     register_build_function,
+    signal_location,
+    signal_values,
 )
 from nengo_dl_trainable._nengo_dl.extension_points import (
     provide,
@@ -116,6 +127,7 @@ __all__ = [
     "WRAPPED_SIGNATURES",
     "_ORIGINALS",
     "apply",
+    "base_variable",
     "check_nengo_dl_version",
     "check_signatures",
     "configure_settings",
@@ -125,6 +137,8 @@ __all__ = [
     "provide_setting",
     "read_saved_state",
     "register_build_function",
+    "signal_location",
+    "signal_values",
     "write_saved_state",
 ]
 
@@ -146,7 +160,25 @@ WRAPS = {
     (TensorGraph, "build_inputs"): tf_distribute._build_inputs,
     (callbacks.IsolateState, "__init__"): tf_distribute._isolate_state_init,
     (callbacks.IsolateState, "reset"): tf_distribute._isolate_state_reset,
+    (Parameter, "__set__"): core._parameter_set,
 }
+
+
+def expose(package):
+    """Make ``package`` NengoDL's ``trainable_params``, with its markers.
+
+    ``nengo_dl.trainable_params`` is ``package`` (also importable under that
+    name), and ``from nengo_dl import L, S`` imports its inline markers, as
+    NengoDL issue #60 writes them.
+
+    Parameters
+    ----------
+    package : module
+        This package (``nengo_dl_trainable``), with its attributes ``L`` and ``S``.
+    """
+    nengo_dl.trainable_params = package
+    nengo_dl.L, nengo_dl.S = package.L, package.S
+    sys.modules.setdefault("nengo_dl.trainable_params", package)
 
 
 def apply():

@@ -72,7 +72,7 @@ def configure_settings(**settings):
         Adds the ``trainable_params`` config parameter to Ensembles, Neurons and
         Connections of the network being built (the innermost one, as for
         ``trainable``), with this value as default. ``None`` adds the parameter
-        without selecting anything. See `nengo_dl_trainable.names` for the names
+        without selecting anything. See `nengo_dl_trainable.config.names` for the names
         and the resolution rules.
     tau_step_scale : float or None
         Adds the ``tau_step_scale`` config parameter to Connections and Ensembles
@@ -111,6 +111,84 @@ def parameter_value(signals, tensor_signal):
     variable = signals.parameter_variables[tensor_signal.key]
     value = tf.gather(variable, tensor_signal.tf_indices, axis=0)
     return tf.reshape(value, tensor_signal.shape)
+
+
+def signal_location(tensor_graph, signal):
+    """Where NengoDL keeps a signal: its base array's key and its rows there.
+
+    NengoDL merges signals of one dtype, shape and trainability into one base
+    array (a Keras variable for trainable ones).
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        A built graph.
+    signal : `~nengo.builder.Signal`
+        A signal of its model.
+
+    Returns
+    -------
+    tuple or None
+        ``(key, slices)``: the key of ``tensor_graph.base_params`` (or of the
+        non-trainable arrays) and the ``(start, stop)`` rows of the signal there;
+        None if no operator reads the signal (NengoDL then keeps no array for it).
+    """
+    tensor_signal = tensor_graph.signals.sig_map.get(signal)
+    if tensor_signal is None:
+        return None
+    return tensor_signal.key, tuple(tensor_signal.slices)
+
+
+def base_variable(tensor_graph, key):
+    """The Keras variable NengoDL holds a trainable base array in.
+
+    Parameters
+    ----------
+    tensor_graph : `nengo_dl.tensor_graph.TensorGraph`
+        A built graph.
+    key : object
+        A key from `signal_location`.
+
+    Returns
+    -------
+    ``tf.Variable``
+    """
+    return tensor_graph.base_params[key]
+
+
+def signal_values(sim, signals):
+    """The current values of signals, as stored (for example ``log tau``).
+
+    NengoDL reads probes and whole parameter arrays but not single signals;
+    this reads them from the graph in one call.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator (if closed, the initial values are returned, with a
+        warning).
+    signals : list of `~nengo.builder.Signal`
+        Signals of the simulator's model.
+
+    Returns
+    -------
+    list of `~numpy.ndarray`
+    """
+    if sim.closed:
+        warnings.warn(
+            "Checking parameters after simulator is closed; cannot fetch live "
+            "values, so the initial values will be returned."
+        )
+        return [np.asarray(s.initial_value) for s in signals]
+    tensors, constant = [], {}
+    for i, signal in enumerate(signals):
+        try:
+            tensors.append(sim.tensor_graph.get_tensor(signal))
+        except KeyError:
+            # compiled as a constant (inference_only): the value it started with
+            constant[i] = np.asarray(signal.initial_value)
+    read = iter(tf.keras.backend.batch_get_value(tensors))
+    return [constant[i] if i in constant else next(read) for i in range(len(signals))]
 
 
 def _mark_signals(mark_signals):
@@ -238,6 +316,18 @@ def _compile(compile_):
         return result
 
     return wrapper
+
+
+def _parameter_set(set_value):
+    # every Nengo parameter value passes through here: inline markers
+    # (``L(0.01)``) are unwrapped and recorded by the point's function
+    def __set__(self, instance, value):
+        unmark = provided("parameter_set")
+        if unmark is not None:
+            value = unmark(self, instance, value)
+        set_value(self, instance, value)
+
+    return __set__
 
 
 def _transitive_planner(planner):

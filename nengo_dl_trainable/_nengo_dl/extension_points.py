@@ -36,6 +36,10 @@ SETTINGS = {}
 #: ``"compiled"``
 #:     ``compiled(sim)``, after ``Simulator.compile``: adapt the optimizer the
 #:     Keras model now holds.
+#: ``"parameter_set"``
+#:     ``value = unmark(param, instance, value)``, before Nengo's
+#:     ``Parameter.__set__``: the value to set in place of ``value`` (a marker's
+#:     value), recording on ``instance`` what the marker said.
 #: ``"variable_labels"``
 #:     ``labels(tensor_graph)`` -> ``{base_array_key: label}``: a readable label
 #:     (what the package's parameters in it are) for each of NengoDL's
@@ -52,6 +56,7 @@ _NAMES = (
     "check_checkpoint_record",
     "variable_labels",
     "compiled",
+    "parameter_set",
 )
 
 

@@ -9,6 +9,7 @@ import functools
 import inspect
 
 import nengo_dl
+from nengo.params import Parameter
 from nengo_dl import callbacks, graph_optimizer
 from nengo_dl import config as nengo_dl_config
 from nengo_dl.builder import NengoBuilder
@@ -80,6 +81,7 @@ WRAPPED_SIGNATURES = {
         "(self, path, include_state=False, include_non_trainable=None)"
     ),
     (nengo_dl_config, "configure_settings"): "(**kwargs)",
+    (Parameter, "__set__"): "(self, instance, value)",
 }
 
 

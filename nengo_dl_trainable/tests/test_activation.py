@@ -54,7 +54,7 @@ def test_plain_import_nengo_dl_activates():
         import nengo_dl_trainable
         from nengo_dl.builder import Builder
         from nengo_dl_trainable._nengo_dl import BUILD_FUNCTIONS
-        from nengo_dl_trainable.operators import SimTrainableLowpass
+        from nengo_dl_trainable.builder.operators import SimTrainableLowpass
         import nengo
         print(json.dumps({
             "alias": trainable_params is nengo_dl_trainable,

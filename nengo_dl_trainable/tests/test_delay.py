@@ -9,8 +9,9 @@ from nengo.exceptions import ValidationError
 
 import nengo_dl_trainable
 from nengo_dl_trainable import Delay, L, TrainableParamsError, TrainableParamsWarning
-from nengo_dl_trainable.delay import buffer_length
-from nengo_dl_trainable.operators import SimTrainableDelay
+from nengo_dl_trainable.builder.operators import SimTrainableDelay
+from nengo_dl_trainable.synapses import buffer_length
+from nengo_dl_trainable.tests.utils import run_core
 
 DT = 0.001
 
@@ -42,14 +43,6 @@ def slow_sines(rng, batch, n_steps, d):
     t = np.arange(n_steps) * DT
     freq = rng.uniform(2, 5, (batch, 1, d))
     return np.sin(2 * np.pi * freq * t[:, None] + rng.uniform(0, 1, (batch, 1, d)))
-
-
-def run_core(net, stim, probe, x):
-    """Core Nengo, with ``stim`` replaced by the (unbatched) input ``x``."""
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return sim.data[probe]
 
 
 @pytest.mark.parametrize("steps", [0, 1, 4])

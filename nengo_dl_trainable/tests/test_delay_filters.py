@@ -12,9 +12,10 @@ from scipy import interpolate, signal
 
 import nengo_dl_trainable
 from nengo_dl_trainable import LegendreDelay, PadeDelay
-from nengo_dl_trainable.delay_filters import legendre_delay, pade_delay
-from nengo_dl_trainable.operators import SimTrainableLinearFilter
-from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
+from nengo_dl_trainable.builder.operators import SimTrainableLinearFilter
+from nengo_dl_trainable.synapses import legendre_delay, pade_delay
+from nengo_dl_trainable.tests.utils import run_core
+from nengo_dl_trainable.tools.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 FILTERS = {"pade": PadeDelay, "legendre": LegendreDelay}
@@ -148,13 +149,6 @@ def delay_filter_net(synapse, d=2, trainable=("synapse",), dtype=None):
             net.config[conn].trainable_params = set(trainable)
         probe = nengo.Probe(out)
     return net, stim, conn, probe
-
-
-def run_core(net, stim, probe, x):
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return sim.data[probe]
 
 
 @pytest.mark.parametrize("kind", sorted(FILTERS))

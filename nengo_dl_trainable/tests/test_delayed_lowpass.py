@@ -15,8 +15,9 @@ from nengo_dl_trainable import (
     TrainableParamsError,
     TrainableParamsWarning,
 )
-from nengo_dl_trainable.operators import SimTrainableDelayedLowpass
-from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
+from nengo_dl_trainable.builder.operators import SimTrainableDelayedLowpass
+from nengo_dl_trainable.tests.utils import run_core
+from nengo_dl_trainable.tools.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 
@@ -46,14 +47,6 @@ def delayed_lowpass_net(synapse, d=2, trainable=("synapse",), dtype=None):
             net.config[conn].trainable_params = set(trainable)
         probe = nengo.Probe(out)
     return net, stim, conn, probe
-
-
-def run_core(net, stim, probe, x):
-    """Core Nengo, with ``stim`` replaced by the (unbatched) input ``x``."""
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return sim.data[probe]
 
 
 def slow_sines(rng, batch, n_steps, d):

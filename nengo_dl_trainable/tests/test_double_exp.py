@@ -17,7 +17,7 @@ from nengo.exceptions import ValidationError
 
 import nengo_dl_trainable
 from nengo_dl_trainable import DoubleExp, TrainableParamsError, TrainableParamsWarning
-from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
+from nengo_dl_trainable.tools.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 

@@ -11,10 +11,11 @@ from nengo_dl.builder import NengoBuilder, NengoModel
 from nengo_dl.neurons import LeakyReLU, SoftLIFRate, SpikingLeakyReLU
 
 import nengo_dl_trainable
-from nengo_dl_trainable.neuron_types import PerNeuron
-from nengo_dl_trainable.neurons import NeuronParameterization
-from nengo_dl_trainable.operators import SimTrainableNeurons
-from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
+from nengo_dl_trainable.builder.operators import SimTrainableNeurons
+from nengo_dl_trainable.neurons import PerNeuron
+from nengo_dl_trainable.parameterizations.neurons import NeuronParameterization
+from nengo_dl_trainable.tests.utils import run_core
+from nengo_dl_trainable.tools.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 N_NEURONS = 8
@@ -103,13 +104,6 @@ def run_nengo_dl(Simulator, net, stim, probe, x, training=False, **sim_kwargs):
         nengo_dl.configure_settings(learning_phase=training)
     with Simulator(net, progress_bar=False, **sim_kwargs) as sim:
         return sim.predict({stim: x})[probe]
-
-
-def run_core(net, stim, probe, x, model=None):
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, model=model, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return sim.data[probe]
 
 
 @pytest.mark.parametrize(
@@ -462,7 +456,7 @@ def test_per_neuron_matches_one_ensemble_per_neuron(base_type, values, rng, allc
             single = nengo.Ensemble(
                 1,
                 1,
-                neuron_type=nengo_dl_trainable.neuron_types.copy_neuron_type(
+                neuron_type=nengo_dl_trainable.neurons.copy_neuron_type(
                     neuron_type.base_type, **values
                 ),
                 gain=ens.gain[i : i + 1],
@@ -484,7 +478,9 @@ def test_per_neuron_matches_one_ensemble_per_neuron(base_type, values, rng, allc
 def test_uniform_per_neuron_equals_stock_nengo_dl(Simulator, name, rng, allclose):
     x = inputs(rng, 40, batch=2)
     stock_type = NEURON_TYPES[name]()
-    names = nengo_dl_trainable.neurons.trainable_parameters(stock_type)
+    names = nengo_dl_trainable.parameterizations.neurons.trainable_parameters(
+        stock_type
+    )
     uniform = PerNeuron(
         stock_type, **{n: np.full(N_NEURONS, getattr(stock_type, n)) for n in names}
     )

@@ -11,12 +11,15 @@ from nengo.exceptions import ValidationError
 
 import nengo_dl_trainable
 from nengo_dl_trainable import L
+from nengo_dl_trainable.builder.operators import (
+    SimSpikingAwareNeurons,
+    SimTrainableNeurons,
+)
 from nengo_dl_trainable.neuron_builders import (
     SpikingAwareNeuronsBuilder,
     TrainableNeuronsBuilder,
     spikes_with_rate_gradient,
 )
-from nengo_dl_trainable.operators import SimSpikingAwareNeurons, SimTrainableNeurons
 from nengo_dl_trainable.tests.test_neurons import (
     NEURON_TYPES,
     STOCHASTIC_TYPES,

@@ -8,9 +8,13 @@ from nengo_dl.builder import NengoBuilder, NengoModel
 
 import nengo_dl_trainable
 from nengo_dl_trainable import DoubleExp
-from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
-from nengo_dl_trainable.optimizer_step import RELATIVE_STEP
-from nengo_dl_trainable.synapses import parameterization_for
+from nengo_dl_trainable.builder.operators import (
+    SimTrainableLinearFilter,
+    SimTrainableLowpass,
+)
+from nengo_dl_trainable.parameterizations.registry import parameterization_for
+from nengo_dl_trainable.tests.utils import run_core
+from nengo_dl_trainable.tools.optimizer_step import RELATIVE_STEP
 
 DT = 0.001
 
@@ -71,14 +75,6 @@ def run_nengo_dl(Simulator, net, stim, probes, x, **sim_kwargs):
     with Simulator(net, progress_bar=False, **sim_kwargs) as sim:
         out = sim.predict({stim: x}, n_steps=x.shape[1])
     return [out[p] for p in probes]
-
-
-def run_core(net, stim, probes, x, model=None):
-    """Run core Nengo with ``stim`` replaced by the (unbatched) input ``x``."""
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, model=model, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return [sim.data[p] for p in probes]
 
 
 def reference_model():

@@ -9,7 +9,11 @@ from nengo.exceptions import ValidationError
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError, VectorAlpha, VectorLowpass
-from nengo_dl_trainable.operators import SimTrainableLinearFilter, SimTrainableLowpass
+from nengo_dl_trainable.builder.operators import (
+    SimTrainableLinearFilter,
+    SimTrainableLowpass,
+)
+from nengo_dl_trainable.tests.utils import run_core
 
 DT = 0.001
 TAUS = np.array([0.002, 0.006, 0.02, 0.05])
@@ -76,13 +80,6 @@ def network(synapse, x, trainable=None, separate=False):
                 net.config[conn].trainable_params = trainable
         probe = nengo.Probe(out)
     return net, stim, conn, probe
-
-
-def run_core(net, stim, probe, x):
-    stim.output = nengo.processes.PresentInput(x, presentation_time=DT)
-    with nengo.Simulator(net, dt=DT, progress_bar=False) as sim:
-        sim.run_steps(x.shape[0])
-    return sim.data[probe]
 
 
 @pytest.mark.parametrize("kind", sorted(VECTOR_TYPES))

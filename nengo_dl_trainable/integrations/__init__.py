@@ -1,0 +1,1 @@
+"""Optional integrations: KerasSpiking layers, ``tf.distribute`` helpers."""
