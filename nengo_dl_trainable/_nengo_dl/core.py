@@ -159,8 +159,10 @@ def base_variable(tensor_graph, key):
 def signal_values(sim, signals):
     """The current values of signals, as stored (for example ``log tau``).
 
-    NengoDL reads probes and whole parameter arrays but not single signals;
-    this reads them from the graph in one call.
+    NengoDL reads probes and whole parameter arrays but not single signals. This
+    reads each base array that holds one of ``signals`` once, and takes the
+    signals' rows from it in NumPy: the cost grows with the number of arrays
+    (a handful, as NengoDL merges signals), not with the number of signals.
 
     Parameters
     ----------
@@ -180,15 +182,38 @@ def signal_values(sim, signals):
             "values, so the initial values will be returned."
         )
         return [np.asarray(s.initial_value) for s in signals]
-    tensors, constant = [], {}
-    for i, signal in enumerate(signals):
-        try:
-            tensors.append(sim.tensor_graph.get_tensor(signal))
-        except KeyError:
-            # compiled as a constant (inference_only): the value it started with
-            constant[i] = np.asarray(signal.initial_value)
-    read = iter(tf.keras.backend.batch_get_value(tensors))
-    return [constant[i] if i in constant else next(read) for i in range(len(signals))]
+    graph = sim.tensor_graph
+    bases, rows = {}, []
+    for signal in signals:
+        tensor_signal = graph.signals.sig_map.get(signal)
+        base = None
+        if tensor_signal is not None:
+            base = graph.base_params.get(tensor_signal.key)
+            if base is None:
+                base = graph.saved_state.get(tensor_signal.key)
+        if base is None:
+            # compiled as a constant (inference_only), or read by no operator:
+            # the value it started with
+            rows.append((None, np.asarray(signal.initial_value), None))
+            continue
+        bases.setdefault(tensor_signal.key, base)
+        axis = 1 if tensor_signal.minibatched else 0
+        indices = np.concatenate(
+            [np.arange(start, stop) for start, stop in tensor_signal.slices]
+        )
+        rows.append((tensor_signal.key, indices, axis))
+    keys = list(bases)
+    arrays = dict(
+        zip(
+            keys,
+            tf.keras.backend.batch_get_value([bases[k] for k in keys]),
+            strict=True,
+        )
+    )
+    return [
+        value if key is None else np.take(arrays[key], value, axis=axis)
+        for key, value, axis in rows
+    ]
 
 
 def _mark_signals(mark_signals):

@@ -196,7 +196,7 @@ def build_connection(model, conn):
         mark_stock_signal(model, conn, "weights", names)
 
 
-def filter_operator(parameterization, parameters, input, output, tag=None):
+def filter_operator(parameterization, parameters, input, output, time=None, tag=None):
     """The operator that filters ``input`` into ``output`` with parameter signals.
 
     Parameters
@@ -207,6 +207,9 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
         One signal per name in ``parameterization.parameters``.
     input, output : `~nengo.builder.Signal`
         Vectors of the same shape.
+    time : `~nengo.builder.Signal`, optional
+        The simulation time, which the operator reads for NengoDL's planner (see
+        `.SimTrainableLowpass`).
     tag : str, optional
         Label for debugging.
 
@@ -217,7 +220,7 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
     """
     if parameterization.zoh_lowpass:
         return SimTrainableLowpass(
-            parameterization, parameters["tau"], input, output, tag=tag
+            parameterization, parameters["tau"], input, output, time, tag=tag
         )
     order = parameterization.order
     state = (
@@ -226,7 +229,7 @@ def filter_operator(parameterization, parameters, input, output, tag=None):
         else Signal(shape=(input.shape[0] * order,), name=f"{tag}.state")
     )
     return SimTrainableLinearFilter(
-        parameterization, parameters, input, output, state, tag=tag
+        parameterization, parameters, input, output, state, time, tag=tag
     )
 
 
@@ -316,10 +319,18 @@ def build_synapse(model, synapse, sig_in, sig_out=None, mode="set"):
         tag = str(synapse)
     if isinstance(parameterization, DelayLineParameterization):
         op = delay_operator(
-            parameterization, parameters, sig_in, sig_out, model.dt, tag
+            parameterization,
+            parameters,
+            sig_in,
+            sig_out,
+            model.dt,
+            time=model.time,
+            tag=tag,
         )
     else:
-        op = filter_operator(parameterization, parameters, sig_in, sig_out, tag)
+        op = filter_operator(
+            parameterization, parameters, sig_in, sig_out, time=model.time, tag=tag
+        )
     model.add_op(op)
     return sig_out
 
@@ -333,7 +344,9 @@ def register_connection_build():
     register_build_function(Synapse, build_synapse)
 
 
-def delay_operator(parameterization, parameters, input, output, dt, tag=None):
+def delay_operator(
+    parameterization, parameters, input, output, dt, time=None, tag=None
+):
     """The operator that delays (and for a `.DelayedLowpass`, filters) ``input``.
 
     Parameters
@@ -347,6 +360,9 @@ def delay_operator(parameterization, parameters, input, output, dt, tag=None):
         Vectors of the same shape.
     dt : float
         The time step in seconds (fixes the delay line's length).
+    time : `~nengo.builder.Signal`, optional
+        The simulation time, which the operator reads for NengoDL's planner (see
+        `.SimTrainableLowpass`).
     tag : str, optional
         Label for debugging.
 
@@ -359,6 +375,15 @@ def delay_operator(parameterization, parameters, input, output, dt, tag=None):
     delay = parameters["delay"]
     if isinstance(parameterization, DelayedLowpassParameterization):
         return SimTrainableDelayedLowpass(
-            parameterization, delay, parameters["tau"], input, output, buffer, tag=tag
+            parameterization,
+            delay,
+            parameters["tau"],
+            input,
+            output,
+            buffer,
+            time,
+            tag=tag,
         )
-    return SimTrainableDelay(parameterization, delay, input, output, buffer, tag=tag)
+    return SimTrainableDelay(
+        parameterization, delay, input, output, buffer, time, tag=tag
+    )

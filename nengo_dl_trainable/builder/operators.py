@@ -39,16 +39,24 @@ class _SynapseOperator(Operator):
         The input, then the parameter signals.
     updates : list of Signal
         The output, then the state signals.
+    time : Signal, optional
+        The simulation time (``model.time``), read last, as Nengo's
+        `~nengo.builder.processes.SimProcess` reads it: NengoDL's planner then
+        schedules these operators where it schedules the synapses they replace,
+        after the time update, all in one group. Without it the synapses fed by
+        nodes are ready earlier and form a group of their own, whose output
+        NengoDL writes by scatter into a base array as large as the network
+        every step (issue 38).
     tag : str, optional
         Label for debugging.
     """
 
-    def __init__(self, parameterization, reads, updates, tag=None):
+    def __init__(self, parameterization, reads, updates, time=None, tag=None):
         super().__init__(tag=tag)
         self.parameterization = parameterization
         self.sets = []
         self.incs = []
-        self.reads = reads
+        self.reads = reads + ([] if time is None else [time])
         self.updates = updates
 
     @property
@@ -93,12 +101,12 @@ class SimTrainableLowpass(_SynapseOperator):
     -----
     1. sets ``[]``
     2. incs ``[]``
-    3. reads ``[input, theta]``
+    3. reads ``[input, theta]`` (and ``time``, if given)
     4. updates ``[output]``
     """
 
-    def __init__(self, parameterization, theta, input, output, tag=None):
-        super().__init__(parameterization, [input, theta], [output], tag=tag)
+    def __init__(self, parameterization, theta, input, output, time=None, tag=None):
+        super().__init__(parameterization, [input, theta], [output], time, tag=tag)
 
     @property
     def theta(self):
@@ -154,23 +162,27 @@ class SimTrainableLinearFilter(_SynapseOperator):
     -----
     1. sets ``[]``
     2. incs ``[]``
-    3. reads ``[input] + list(parameters.values())``
+    3. reads ``[input] + list(parameters.values())`` (and ``time``, if given)
     4. updates ``[output] + ([state] if state is not None else [])``
     """
 
-    def __init__(self, parameterization, parameters, input, output, state, tag=None):
+    def __init__(
+        self, parameterization, parameters, input, output, state, time=None, tag=None
+    ):
         self.parameter_names = tuple(parameterization.parameters)
         super().__init__(
             parameterization,
             [input] + [parameters[name] for name in self.parameter_names],
             [output] + ([] if state is None else [state]),
+            time,
             tag=tag,
         )
 
     @property
     def parameters(self):
         """The parameter signals, by name."""
-        return dict(zip(self.parameter_names, self.reads[1:], strict=True))
+        signals = self.reads[1 : 1 + len(self.parameter_names)]
+        return dict(zip(self.parameter_names, signals, strict=True))
 
     @property
     def state(self):
@@ -219,12 +231,16 @@ class SimTrainableDelay(_SynapseOperator):
     -----
     1. sets ``[]``
     2. incs ``[]``
-    3. reads ``[input, delay]``
+    3. reads ``[input, delay]`` (and ``time``, if given)
     4. updates ``[output, buffer]``
     """
 
-    def __init__(self, parameterization, delay, input, output, buffer, tag=None):
-        super().__init__(parameterization, [input, delay], [output, buffer], tag=tag)
+    def __init__(
+        self, parameterization, delay, input, output, buffer, time=None, tag=None
+    ):
+        super().__init__(
+            parameterization, [input, delay], [output, buffer], time, tag=tag
+        )
 
     @property
     def delay(self):
@@ -286,13 +302,20 @@ class SimTrainableDelayedLowpass(SimTrainableDelay):
     -----
     1. sets ``[]``
     2. incs ``[]``
-    3. reads ``[input, delay, tau]``
+    3. reads ``[input, delay, tau]`` (and ``time``, if given)
     4. updates ``[output, buffer]``
     """
 
-    def __init__(self, parameterization, delay, tau, input, output, buffer, tag=None):
+    def __init__(
+        self, parameterization, delay, tau, input, output, buffer, time=None, tag=None
+    ):
         _SynapseOperator.__init__(
-            self, parameterization, [input, delay, tau], [output, buffer], tag=tag
+            self,
+            parameterization,
+            [input, delay, tau],
+            [output, buffer],
+            time,
+            tag=tag,
         )
 
     @property

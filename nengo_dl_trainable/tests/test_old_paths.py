@@ -1,8 +1,8 @@
 """Import paths and pickles of the layout before the package's folders still work.
 
-``data/old_layout_nengo3.pkl`` and ``data/old_layout_nengo4.pkl`` were written by
-commit 6292cb3 (the flat layout) on the pinned stack (Nengo 3.2) and on the
-current one (Nengo 4.1), with ``pickle.dumps(objects, protocol=4)`` of::
+``old_layout_nengo3.pkl`` and ``old_layout_nengo4.pkl`` (beside this file) were written
+by commit 6292cb3 (the flat layout) on the pinned stack (Nengo 3.2) and on the current
+one (Nengo 4.1), with ``pickle.dumps(objects, protocol=4)`` of::
 
     {
         "DoubleExp": DoubleExp(0.002, 0.01),
@@ -33,7 +33,7 @@ import pytest
 import nengo_dl_trainable
 from nengo_dl_trainable._old_paths import MOVED
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).parent
 OLD_MODULES = (
     "double_exp",
     "vector_synapses",
