@@ -221,7 +221,11 @@ def test_no_domain_module_patches_nengo_dl_or_nengo():
 
 
 def test_collects_without_the_keras_spiking_extra():
-    """``pip install .[tests]`` then ``pytest``: tests needing an extra skip."""
+    """``pip install .[tests]`` then ``pytest``: tests needing an extra skip.
+
+    Collects the folder of the optional integrations (where the tests that need
+    ``keras_spiking`` are), to keep the check to a few seconds.
+    """
     import subprocess
     import sys
 
@@ -229,7 +233,7 @@ def test_collects_without_the_keras_spiking_extra():
         "import sys; sys.modules['keras_spiking'] = None  # the extra is absent\n"
         "import pytest\n"
         "sys.exit(pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', "
-        f"{str(PACKAGE / 'tests')!r}]))\n"
+        f"{str(PACKAGE / 'tests' / 'integrations')!r}]))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
