@@ -1,4 +1,4 @@
-"""Import paths of the layout before 0.x's folders, kept working.
+"""Import paths of the flat layout the package had before its folders, kept working.
 
 Until the package was arranged in folders (``config/``, ``parameterizations/``,
 ``builder/``, ``tools/``, ``integrations/``) every module sat at the top level.

@@ -21,9 +21,7 @@ from nengo.builder.processes import build_process
 from nengo.synapses import Synapse
 from nengo_dl import compat
 
-from nengo_dl_trainable._nengo_dl import (
-    register_build_function,
-)
+from nengo_dl_trainable._nengo_dl import register_build_function
 from nengo_dl_trainable._nengo_dl.build_channels import (
     handed_to_synapse,
     handing_to_synapse,
@@ -196,7 +194,7 @@ def build_connection(model, conn):
         mark_stock_signal(model, conn, "weights", names)
 
 
-def filter_operator(parameterization, parameters, input, output, time=None, tag=None):
+def filter_operator(parameterization, parameters, input, output, time, tag=None):
     """The operator that filters ``input`` into ``output`` with parameter signals.
 
     Parameters
@@ -207,9 +205,10 @@ def filter_operator(parameterization, parameters, input, output, time=None, tag=
         One signal per name in ``parameterization.parameters``.
     input, output : `~nengo.builder.Signal`
         Vectors of the same shape.
-    time : `~nengo.builder.Signal`, optional
-        The simulation time, which the operator reads for NengoDL's planner (see
-        `.SimTrainableLowpass`).
+    time : `~nengo.builder.Signal`
+        The simulation time (``model.time``). The operator reads it, as Nengo's
+        ``SimProcess`` does, so that NengoDL plans it as the synapse it replaces:
+        after the time update, in one group with the others (issue 38).
     tag : str, optional
         Label for debugging.
 
@@ -344,9 +343,7 @@ def register_connection_build():
     register_build_function(Synapse, build_synapse)
 
 
-def delay_operator(
-    parameterization, parameters, input, output, dt, time=None, tag=None
-):
+def delay_operator(parameterization, parameters, input, output, dt, time, tag=None):
     """The operator that delays (and for a `.DelayedLowpass`, filters) ``input``.
 
     Parameters
@@ -360,9 +357,10 @@ def delay_operator(
         Vectors of the same shape.
     dt : float
         The time step in seconds (fixes the delay line's length).
-    time : `~nengo.builder.Signal`, optional
-        The simulation time, which the operator reads for NengoDL's planner (see
-        `.SimTrainableLowpass`).
+    time : `~nengo.builder.Signal`
+        The simulation time (``model.time``). The operator reads it, as Nengo's
+        ``SimProcess`` does, so that NengoDL plans it as the synapse it replaces:
+        after the time update, in one group with the others (issue 38).
     tag : str, optional
         Label for debugging.
 

@@ -16,9 +16,7 @@ from nengo.builder.neurons import SimNeurons
 from nengo.exceptions import ValidationError
 from nengo.neurons import Direct
 
-from nengo_dl_trainable._nengo_dl import (
-    register_build_function,
-)
+from nengo_dl_trainable._nengo_dl import register_build_function
 from nengo_dl_trainable._nengo_dl.build_channels import built_operator_index
 from nengo_dl_trainable.builder.gain import build_gain
 from nengo_dl_trainable.builder.operators import (

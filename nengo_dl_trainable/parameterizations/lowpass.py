@@ -5,9 +5,7 @@ import tensorflow as tf
 from nengo.synapses import Alpha, Lowpass
 
 from nengo_dl_trainable.errors import TrainableParamsError
-from nengo_dl_trainable.parameterizations.encoding import (
-    LogEncoding,
-)
+from nengo_dl_trainable.parameterizations.encoding import LogEncoding
 from nengo_dl_trainable.parameterizations.filter import FilterParameterization
 from nengo_dl_trainable.parameterizations.filter_maths import first_order_cascade
 from nengo_dl_trainable.parameterizations.registry import register_synapse

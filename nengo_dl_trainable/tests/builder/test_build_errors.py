@@ -6,9 +6,7 @@ import nengo
 import nengo_dl
 import numpy as np
 import pytest
-from nengo.exceptions import (
-    BuildError,
-)
+from nengo.exceptions import BuildError
 from nengo_dl.graph_optimizer import transitive_planner
 from nengo_dl.neuron_builders import LIFRateBuilder
 

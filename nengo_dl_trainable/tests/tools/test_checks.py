@@ -7,9 +7,7 @@ import nengo_dl
 import numpy as np
 import pytest
 import tensorflow as tf
-from nengo.exceptions import (
-    SimulatorClosed,
-)
+from nengo.exceptions import SimulatorClosed
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError, TrainableParamsWarning
