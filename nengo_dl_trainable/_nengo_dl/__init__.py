@@ -93,6 +93,7 @@ from nengo_dl_trainable._nengo_dl import core, fixes, tf_distribute
 from nengo_dl_trainable._nengo_dl.core import (
     BUILD_FUNCTIONS,
     RECORD_KEY,
+    SignalReader,
     StockParametersLoaded,
     base_variable,
     configure_settings,
@@ -123,6 +124,7 @@ __all__ = [
     "BUILD_FUNCTIONS",
     "RECORD_KEY",
     "SUPPORTED_NENGO_DL_VERSIONS",
+    "SignalReader",
     "StockParametersLoaded",
     "WRAPPED_SIGNATURES",
     "_ORIGINALS",

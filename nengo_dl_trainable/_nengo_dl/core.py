@@ -5,6 +5,7 @@ from the package comes from `.extension_points`.
 """
 
 import warnings
+from collections import defaultdict
 
 import numpy as np
 import tensorflow as tf
@@ -156,13 +157,98 @@ def base_variable(tensor_graph, key):
     return tensor_graph.base_params[key]
 
 
+class SignalReader:
+    """Reads the current values of a fixed list of signals, as stored.
+
+    NengoDL reads probes and whole parameter arrays but not single signals. A
+    reader finds, once, the base array and rows of each signal; each call then
+    reads every base array that holds one of them once and takes all their rows
+    with one `numpy.take` per array, so that a call's cost grows with the
+    number of arrays (a handful, as NengoDL merges signals), not with the
+    number of signals.
+
+    Parameters
+    ----------
+    sim : `nengo_dl.Simulator`
+        The simulator (built).
+    signals : list of `~nengo.builder.Signal`
+        Signals of the simulator's model.
+    """
+
+    def __init__(self, sim, signals):
+        self.sim = sim
+        self.signals = list(signals)
+        self.constants = {}  # position -> value (no base array)
+        rows = defaultdict(list)  # key -> [(position, indices)]
+        self.bases, self.axes = {}, {}
+        # a closed simulator has no values to read (see __call__)
+        graph = None if sim.closed else sim.tensor_graph
+        for position, signal in enumerate([] if graph is None else self.signals):
+            tensor_signal = graph.signals.sig_map.get(signal)
+            base = None
+            if tensor_signal is not None:
+                base = graph.base_params.get(tensor_signal.key)
+                if base is None:
+                    base = graph.saved_state.get(tensor_signal.key)
+            if base is None:
+                # compiled as a constant (inference_only), or read by no operator:
+                # the value it started with
+                self.constants[position] = np.asarray(signal.initial_value)
+                continue
+            self.bases.setdefault(tensor_signal.key, base)
+            self.axes[tensor_signal.key] = 1 if tensor_signal.minibatched else 0
+            rows[tensor_signal.key].append(
+                (
+                    position,
+                    np.concatenate(
+                        [np.arange(start, stop) for start, stop in tensor_signal.slices]
+                    ),
+                )
+            )
+        # per array: all rows at once, then where each signal's rows end
+        self.rows = {
+            key: (
+                [position for position, _ in entries],
+                np.concatenate([indices for _, indices in entries]),
+                np.cumsum([len(indices) for _, indices in entries])[:-1],
+            )
+            for key, entries in rows.items()
+        }
+
+    def __call__(self):
+        """The signals' current values.
+
+        Returns
+        -------
+        list of `~numpy.ndarray`
+            In the order of ``signals``. If the simulator is closed, the initial
+            values (with a warning).
+        """
+        if self.sim.closed:
+            warnings.warn(
+                "Checking parameters after simulator is closed; cannot fetch live "
+                "values, so the initial values will be returned."
+            )
+            return [np.asarray(s.initial_value) for s in self.signals]
+        keys = list(self.bases)
+        arrays = tf.keras.backend.batch_get_value([self.bases[k] for k in keys])
+        values = [None] * len(self.signals)
+        for position, value in self.constants.items():
+            values[position] = value
+        for key, array in zip(keys, arrays, strict=True):
+            positions, indices, ends = self.rows[key]
+            axis = self.axes[key]
+            parts = np.split(np.take(array, indices, axis=axis), ends, axis=axis)
+            for position, part in zip(positions, parts, strict=True):
+                values[position] = part
+        return values
+
+
 def signal_values(sim, signals):
     """The current values of signals, as stored (for example ``log tau``).
 
-    NengoDL reads probes and whole parameter arrays but not single signals. This
-    reads each base array that holds one of ``signals`` once, and takes the
-    signals' rows from it in NumPy: the cost grows with the number of arrays
-    (a handful, as NengoDL merges signals), not with the number of signals.
+    One `SignalReader` call: for repeated reads of the same signals, keep the
+    reader.
 
     Parameters
     ----------
@@ -176,44 +262,7 @@ def signal_values(sim, signals):
     -------
     list of `~numpy.ndarray`
     """
-    if sim.closed:
-        warnings.warn(
-            "Checking parameters after simulator is closed; cannot fetch live "
-            "values, so the initial values will be returned."
-        )
-        return [np.asarray(s.initial_value) for s in signals]
-    graph = sim.tensor_graph
-    bases, rows = {}, []
-    for signal in signals:
-        tensor_signal = graph.signals.sig_map.get(signal)
-        base = None
-        if tensor_signal is not None:
-            base = graph.base_params.get(tensor_signal.key)
-            if base is None:
-                base = graph.saved_state.get(tensor_signal.key)
-        if base is None:
-            # compiled as a constant (inference_only), or read by no operator:
-            # the value it started with
-            rows.append((None, np.asarray(signal.initial_value), None))
-            continue
-        bases.setdefault(tensor_signal.key, base)
-        axis = 1 if tensor_signal.minibatched else 0
-        indices = np.concatenate(
-            [np.arange(start, stop) for start, stop in tensor_signal.slices]
-        )
-        rows.append((tensor_signal.key, indices, axis))
-    keys = list(bases)
-    arrays = dict(
-        zip(
-            keys,
-            tf.keras.backend.batch_get_value([bases[k] for k in keys]),
-            strict=True,
-        )
-    )
-    return [
-        value if key is None else np.take(arrays[key], value, axis=axis)
-        for key, value, axis in rows
-    ]
+    return SignalReader(sim, signals)()
 
 
 def _mark_signals(mark_signals):

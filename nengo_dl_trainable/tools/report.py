@@ -18,6 +18,7 @@ passthrough range, where it gets no gradient and cannot recover.
 """
 
 import warnings
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from nengo_dl import compat
 
-from nengo_dl_trainable._nengo_dl import provide, signal_values
+from nengo_dl_trainable._nengo_dl import SignalReader, provide
 from nengo_dl_trainable.builder.record import model_parameters, model_record
 from nengo_dl_trainable.errors import TrainableParamsWarning
 from nengo_dl_trainable.parameterizations.filter import PASSTHROUGH_TAU
@@ -69,6 +70,58 @@ def _shape_kind(name, value):
     return "per dimension" if name.startswith("synapse") else "per neuron"
 
 
+class _ParameterReader:
+    """Reads `.parameter_info` of one simulator; what does not change is found once.
+
+    The parameters, their groups and where NengoDL stores each (a
+    `.SignalReader`) are fixed once the simulator is built; ``fit``'s
+    `ParameterCheck` reads them after every epoch, so finding them again each
+    time would cost, per epoch, work that grows with the network.
+    """
+
+    def __init__(self, sim):
+        self.tensor_graph = _tensor_graph(sim)
+        params = model_parameters(sim.model)
+        self.read = SignalReader(sim, [p.signal for p in params])
+        groups = defaultdict(list)
+        for position, p in enumerate(params):
+            groups[(p.obj, p.prefix)].append((position, p))
+        self.groups = [
+            (group[0][1].parameterization, group) for group in groups.values()
+        ]
+
+    def __call__(self):
+        raw = self.read()
+        infos = []
+        for parameterization, group in self.groups:
+            values = parameterization.user_values(
+                {p.short_name: raw[position] for position, p in group}
+            )
+            by_name = {p.short_name: p for _, p in group}
+            for name, value in values.items():
+                p = by_name[name]
+                value = np.asarray(value, dtype=np.float64)
+                infos.append(
+                    ParameterInfo(
+                        p.obj,
+                        p.name,
+                        value,
+                        _shape_kind(p.name, value),
+                        p.signal.trainable,
+                    )
+                )
+        return infos
+
+
+def _tensor_graph(sim):
+    # NengoDL refuses to give a closed simulator's graph
+    return None if sim.closed else sim.tensor_graph
+
+
+#: simulator -> its `_ParameterReader` (dropped with the simulator)
+_READERS = weakref.WeakKeyDictionary()
+
+
 def parameter_info(sim):
     """The parameters this package added to a simulator, with current values.
 
@@ -84,31 +137,10 @@ def parameter_info(sim):
         now: during training (for example in a Keras callback) they are the
         values learned so far.
     """
-    params = model_parameters(sim.model)
-    values = signal_values(sim, [p.signal for p in params])
-    raw = {id(p): value for p, value in zip(params, values, strict=True)}
-    groups = defaultdict(list)
-    for p in params:
-        groups[(p.obj, p.prefix)].append(p)
-    infos = []
-    for group in groups.values():
-        values = group[0].parameterization.user_values(
-            {p.short_name: raw[id(p)] for p in group}
-        )
-        by_name = {p.short_name: p for p in group}
-        for name, value in values.items():
-            p = by_name[name]
-            value = np.asarray(value, dtype=np.float64)
-            infos.append(
-                ParameterInfo(
-                    p.obj,
-                    p.name,
-                    value,
-                    _shape_kind(p.name, value),
-                    p.signal.trainable,
-                )
-            )
-    return infos
+    reader = _READERS.get(sim)
+    if reader is None or reader.tensor_graph is not _tensor_graph(sim):
+        reader = _READERS[sim] = _ParameterReader(sim)
+    return reader()
 
 
 def find_parameter(sim, obj, name):

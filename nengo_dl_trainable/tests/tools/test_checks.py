@@ -11,6 +11,7 @@ from nengo.exceptions import SimulatorClosed
 
 import nengo_dl_trainable
 from nengo_dl_trainable import TrainableParamsError, TrainableParamsWarning
+from nengo_dl_trainable.builder.record import model_parameters
 
 
 def fit(sim, inp, probe, n_steps=5, epochs=2, lr=0.05, target=2.0):
@@ -95,3 +96,49 @@ def test_passthrough_warning_only_for_zoh_lowpass(seed, Simulator, synapse):
     # driven below the limit, as the lowpass of test_passthrough_tau_warns
     assert tau[0] <= 0.03 * 0.001
     assert not [w for w in caught if "passes its input through" in str(w.message)]
+
+
+@pytest.mark.training
+def test_epoch_check_locates_parameters_once(seed, Simulator, monkeypatch):
+    """``fit``'s check finds where each parameter is stored once per simulator.
+
+    Finding them again after every epoch was work that grew with the network
+    (issue 38); the values read must still be the live ones.
+    """
+    from nengo_dl_trainable._nengo_dl import SignalReader
+
+    located = []
+    locate = SignalReader.__init__
+
+    def counting(self, sim, signals):
+        located.append(len(signals))
+        locate(self, sim, signals)
+
+    monkeypatch.setattr(SignalReader, "__init__", counting)
+    with nengo.Network(seed=seed) as net:
+        nengo_dl.configure_settings(trainable_params=None, stateful=False)
+        inp = nengo.Node([1])
+        out = nengo.Node(size_in=1)
+        conns = [nengo.Connection(inp, out, synapse=tau) for tau in (0.01, 0.02)]
+        probe = nengo.Probe(out)
+    for conn in conns:
+        net.config[conn].trainable_params = {"synapse"}
+    with Simulator(net) as sim:
+        fit(sim, inp, probe, epochs=2, lr=1e-3)
+        fit(sim, inp, probe, epochs=1, lr=1e-3)
+        reported = [
+            nengo_dl_trainable.find_parameter(sim, conn, "synapse.tau").value[0]
+            for conn in conns
+        ]
+        # NengoDL's own read of each stored value, decoded
+        expected = [
+            p.parameterization.user_values(
+                {"tau": sim.tensor_graph.get_tensor(p.signal).numpy()}
+            )["tau"][0]
+            for conn in conns
+            for p in model_parameters(sim.model)
+            if p.obj is conn
+        ]
+    assert located == [2]
+    assert not np.allclose(reported, [0.01, 0.02], rtol=1e-6, atol=0)  # trained
+    assert np.array_equal(reported, expected)
