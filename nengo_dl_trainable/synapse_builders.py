@@ -154,10 +154,21 @@ class TrainableLinearFilterBuilder(OpBuilder):
             self.A, self.B, self.C = A[None], B[None], C[None]
 
     def advance(self, x, u):
-        """The next state from the state ``x`` and the input ``u``.
+        r"""The next state, :math:`A x + B u`, of each element.
 
-        ``x`` is a list of ``order`` components, each ``(minibatch, elements)``
-        (by component), or one ``(minibatch, elements, order)`` tensor.
+        Parameters
+        ----------
+        x : list of ``tf.Tensor`` or ``tf.Tensor``
+            The state: ``order`` components of shape ``(minibatch, elements)``
+            (up to `COMPONENT_ORDER_LIMIT`), else one tensor of shape
+            ``(minibatch, elements, order)``.
+        u : ``tf.Tensor``
+            The input, shape ``(minibatch, elements)``.
+
+        Returns
+        -------
+        list of ``tf.Tensor`` or ``tf.Tensor``
+            The next state, in the form of ``x``.
         """
         if self.by_component:
             return [
@@ -169,7 +180,18 @@ class TrainableLinearFilterBuilder(OpBuilder):
         return tf.reduce_sum(self.A * x[:, :, None, :], axis=-1) + self.B * u[..., None]
 
     def readout(self, x):
-        """The output :math:`C x` of the state ``x`` (as in `advance`)."""
+        """The output :math:`C x` of each element, without the direct term.
+
+        Parameters
+        ----------
+        x : list of ``tf.Tensor`` or ``tf.Tensor``
+            The state, in the form `advance` takes.
+
+        Returns
+        -------
+        ``tf.Tensor``
+            Shape ``(minibatch, elements)``.
+        """
         if self.by_component:
             return tf.add_n([c * x_j for c, x_j in zip(self.C, x, strict=True)])
         return tf.reduce_sum(self.C * x, axis=-1)
