@@ -6,9 +6,12 @@ with TensorFlow's profiler. Each op's time is attributed to the NengoDL builder
 whose name scope made it (``DotIncBuilder``, ``SimNeuronsBuilder``, this
 package's ``TrainableNeuronsBuilder`` ...; ``other`` for the rest: the loop,
 the optimizer, Keras) and to the forward or backward pass (a ``gradients``
-scope). Printed per epoch: op time (ms) and op count by builder and direction,
-then the op types whose time differs most between the first variant and each
-other one, and the wall-clock time of the training function.
+scope). The profiler's ``Process`` and ``Run`` events, in ``other``, span the
+ops they run, so ``other`` overlaps the builders' rows and is not to be added
+to them; the builders' rows do not overlap each other. Printed per epoch: op
+time (ms) and op count by builder and direction, then the op types whose time
+differs most between the first variant and each other one, and the wall-clock
+time of the training function.
 
 Networks (``--network``):
 
