@@ -205,15 +205,20 @@ class SignalReader:
                     ),
                 )
             )
-        # per array: all rows at once, then where each signal's rows end
-        self.rows = {
-            key: (
-                [position for position, _ in entries],
+        # per array: all rows at once, then each signal's (position, start, stop)
+        self.rows = {}
+        for key, entries in rows.items():
+            stops = np.cumsum([len(indices) for _, indices in entries])
+            starts = stops - [len(indices) for _, indices in entries]
+            self.rows[key] = (
                 np.concatenate([indices for _, indices in entries]),
-                np.cumsum([len(indices) for _, indices in entries])[:-1],
+                [
+                    (position, int(start), int(stop))
+                    for (position, _), start, stop in zip(
+                        entries, starts, stops, strict=True
+                    )
+                ],
             )
-            for key, entries in rows.items()
-        }
 
     def __call__(self):
         """The signals' current values.
@@ -236,11 +241,15 @@ class SignalReader:
         for position, value in self.constants.items():
             values[position] = value
         for key, array in zip(keys, arrays, strict=True):
-            positions, indices, ends = self.rows[key]
-            axis = self.axes[key]
-            parts = np.split(np.take(array, indices, axis=axis), ends, axis=axis)
-            for position, part in zip(positions, parts, strict=True):
-                values[position] = part
+            indices, bounds = self.rows[key]
+            taken = np.take(array, indices, axis=self.axes[key])
+            if self.axes[key] == 1:
+                taken = np.moveaxis(taken, 1, 0)
+            for position, start, stop in bounds:
+                part = taken[start:stop]
+                values[position] = (
+                    np.moveaxis(part, 0, 1) if self.axes[key] == 1 else part
+                )
         return values
 
 

@@ -40,6 +40,11 @@ class Parameterization(abc.ABC):
     encodings = {}
     #: whether the object has time constants (``tau_step_scale`` applies)
     has_time_constants = False
+    #: whether ``user_values`` acts element by element and depends on nothing
+    #: but ``signature``: then `.parameter_info` converts the values of all
+    #: objects with equal signatures (and names) in one call, instead of one
+    #: call per object
+    elementwise_user_values = False
 
     @property
     def trained_time_constants(self):

@@ -36,6 +36,8 @@ class DoubleExpParameterization(FilterParameterization):
     transfer function is ``r1 r2 / (s^2 + (r1 + r2) s + r1 r2)``.
     """
 
+    elementwise_user_values = True
+
     def __init__(self, synapse, trained=(), step_scale=None):
         super().__init__(synapse, trained, step_scale)
         if not synapse.analog:

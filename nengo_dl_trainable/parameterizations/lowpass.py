@@ -29,6 +29,8 @@ class TimeConstantParameterization(FilterParameterization):
         As for `.FilterParameterization`.
     """
 
+    elementwise_user_values = True
+
     def __init__(self, synapse, power, trained=(), step_scale=None):
         super().__init__(synapse, trained, step_scale)
         self.parameters = ("tau",)

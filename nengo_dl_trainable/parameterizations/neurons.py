@@ -204,6 +204,8 @@ class NeuronParameterization(Parameterization):
         `.PerNeuron` base type).
     """
 
+    elementwise_user_values = True
+
     def __init__(self, neuron_type, n_neurons, selected, step_scale=None):
         self.neuron_type = neuron_type
         self.n_neurons = n_neurons

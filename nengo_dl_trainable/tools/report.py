@@ -76,29 +76,69 @@ class _ParameterReader:
     The parameters, their groups and where NengoDL stores each (a
     `.SignalReader`) are fixed once the simulator is built; ``fit``'s
     `ParameterCheck` reads them after every epoch, so finding them again each
-    time would cost, per epoch, work that grows with the network.
+    time would cost, per epoch, work that grows with the network. For the same
+    reason, objects whose parameterizations convert element by element
+    (``elementwise_user_values``) and have equal signatures are converted to
+    user units in one call per signature, on their values end to end.
     """
 
     def __init__(self, sim):
         self.tensor_graph = _tensor_graph(sim)
         params = model_parameters(sim.model)
         self.read = SignalReader(sim, [p.signal for p in params])
+        self.names = [p.short_name for p in params]
         groups = defaultdict(list)
         for position, p in enumerate(params):
             groups[(p.obj, p.prefix)].append((position, p))
-        self.groups = [
-            (group[0][1].parameterization, group) for group in groups.values()
+        self.groups = list(groups.values())
+        # conversions: (parameterization, [index of group, ...]); one group
+        # each, unless the parameterization converts element by element
+        conversions = defaultdict(list)
+        for index, group in enumerate(self.groups):
+            parameterization = group[0][1].parameterization
+            key = index
+            if parameterization.elementwise_user_values:
+                names = tuple(p.short_name for _, p in group)
+                key = (parameterization.signature, names)
+            conversions[key].append(index)
+        self.conversions = [
+            (self.groups[indices[0]][0][1].parameterization, indices)
+            for indices in conversions.values()
         ]
 
     def __call__(self):
         raw = self.read()
-        infos = []
-        for parameterization, group in self.groups:
-            values = parameterization.user_values(
-                {p.short_name: raw[position] for position, p in group}
+        values = [None] * len(self.groups)  # per group: name -> user value
+        for parameterization, indices in self.conversions:
+            if len(indices) == 1:
+                (index,) = indices
+                values[index] = parameterization.user_values(
+                    {
+                        self.names[position]: raw[position]
+                        for position, _ in self.groups[index]
+                    }
+                )
+                continue
+            # each name's values, object after object, converted in one call
+            stacked = defaultdict(list)
+            for index in indices:
+                for position, _ in self.groups[index]:
+                    stacked[self.names[position]].append(np.ravel(raw[position]))
+            converted = parameterization.user_values(
+                {name: np.concatenate(parts) for name, parts in stacked.items()}
             )
-            by_name = {p.short_name: p for _, p in group}
-            for name, value in values.items():
+            for index in indices:
+                values[index] = {}
+            for name, value in converted.items():
+                value = np.asarray(value)
+                start = 0
+                for index, part in zip(indices, stacked[name], strict=True):
+                    values[index][name] = value[start : start + len(part)]
+                    start += len(part)
+        infos = []
+        for group, group_values in zip(self.groups, values, strict=True):
+            by_name = {self.names[position]: p for position, p in group}
+            for name, value in group_values.items():
                 p = by_name[name]
                 value = np.asarray(value, dtype=np.float64)
                 infos.append(

@@ -216,3 +216,92 @@ def test_nengo_dl_and_keras_callbacks_in_fit(Simulator, tmp_path):
         )
     for name in ("keras", "nengo"):
         assert any(p.is_file() for p in (tmp_path / name).rglob("*tfevents*"))
+
+
+def many_kinds_net():
+    """Objects of every kind, several of a kind with equal signatures and not."""
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable_params=None, stateful=False)
+        inp = nengo.Node([0.5, -0.5])
+        lif = [nengo.Ensemble(3, 1, neuron_type=nengo.LIF()) for _ in range(2)]
+        per_neuron = nengo.Ensemble(
+            2, 1, neuron_type=PerNeuron(nengo.LIFRate(), tau_rc=[0.01, 0.03])
+        )
+        adaptive = nengo.Ensemble(2, 1, neuron_type=nengo.AdaptiveLIF(tau_n=0.2))
+        out = nengo.Node(size_in=2)
+        synapses = [
+            nengo.Lowpass(0.005),
+            nengo.Lowpass(0.007),
+            nengo.Lowpass(0.009),  # another step scale below
+            nengo.Alpha(0.004),
+            VectorLowpass([0.01, 0.02]),
+            nengo_dl_trainable.DoubleExp(0.01, 0.003),
+            nengo_dl_trainable.DoubleExp(0.02, 0.004),
+            nengo_dl_trainable.DoubleExp(0.02, 0),
+            nengo_dl_trainable.Delay(0.002, max_delay=0.01),
+            nengo.LinearFilter([3.0], [2e-4, 0.03, 2.0]),
+        ]
+        conns = [nengo.Connection(inp, out, synapse=s) for s in synapses]
+        for ens in (*lif, per_neuron, adaptive):
+            nengo.Connection(inp[0], ens)
+        probe = nengo.Probe(out)
+    for conn in conns:
+        net.config[conn].trainable_params = {"synapse"}
+    net.config[conns[2]].tau_step_scale = 2.0
+    for ens in lif:
+        net.config[ens].trainable_params = {"neuron_type.tau_rc", "gain"}
+    net.config[per_neuron].trainable_params = {"neuron_type.tau_rc"}
+    net.config[adaptive].trainable_params = {"neuron_type.tau_n", "neuron_type.tau_rc"}
+    return net, inp, probe
+
+
+@pytest.mark.training
+def test_values_converted_together_equal_each_object_alone(Simulator, monkeypatch):
+    """``parameter_info`` converts objects of equal signatures in one call.
+
+    Its values must equal each object's own conversion of what NengoDL stores
+    (read with NengoDL's ``get_tensor``), in build order, after training moved
+    them. A value is the same elementwise function of the same float64 input
+    either way; vectorized and scalar NumPy loops may round differently in the
+    last place, hence ``rtol`` of a few ulps.
+    """
+    from nengo_dl_trainable.builder.record import model_parameters
+    from nengo_dl_trainable.parameterizations.lowpass import (
+        TimeConstantParameterization,
+    )
+
+    calls = []
+    convert = TimeConstantParameterization.user_values
+
+    def counting(self, values):
+        calls.append(type(self.synapse).__name__)
+        return convert(self, values)
+
+    monkeypatch.setattr(TimeConstantParameterization, "user_values", counting)
+    net, inp, probe = many_kinds_net()
+    with Simulator(net, minibatch_size=2, progress_bar=False) as sim:
+        sim.compile(optimizer=tf.optimizers.Adam(0.05), loss="mse")
+        sim.fit({inp: np.ones((2, 10, 2))}, {probe: np.zeros((2, 10, 2))}, verbose=0)
+        calls.clear()
+        infos = nengo_dl_trainable.parameter_info(sim)
+        converted = sorted(calls)
+        objects = {}
+        for p in model_parameters(sim.model):
+            objects.setdefault((p.obj, p.prefix), []).append(p)
+        expected = []
+        for group in objects.values():
+            stored = {
+                p.short_name: sim.tensor_graph.get_tensor(p.signal).numpy()
+                for p in group
+            }
+            by_name = {p.short_name: p for p in group}
+            user = group[0].parameterization.user_values(stored)
+            expected += [(by_name[n].obj, by_name[n].name, v) for n, v in user.items()]
+    # one call for the Lowpass synapses of each step scale, one for the Alpha
+    # and one for the VectorLowpass, not one per object
+    assert converted == ["Alpha", "Lowpass", "Lowpass", "VectorLowpass"]
+    assert [(i.obj, i.name) for i in infos] == [(o, n) for o, n, _ in expected]
+    for info, (_, _, value) in zip(infos, expected, strict=True):
+        assert np.allclose(info.value, value, rtol=1e-15, atol=0), info
+    first = next(i for i in infos if i.name == "synapse.tau")
+    assert not np.isclose(first.value[0], 0.005, rtol=1e-3)  # training moved it
