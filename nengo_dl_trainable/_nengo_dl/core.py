@@ -205,20 +205,17 @@ class SignalReader:
                     ),
                 )
             )
-        # per array: all rows at once, then each signal's (position, start, stop)
+        # per array: all rows at once, then where each signal's rows are in them
         self.rows = {}
         for key, entries in rows.items():
-            stops = np.cumsum([len(indices) for _, indices in entries])
-            starts = stops - [len(indices) for _, indices in entries]
-            self.rows[key] = (
-                np.concatenate([indices for _, indices in entries]),
-                [
-                    (position, int(start), int(stop))
-                    for (position, _), start, stop in zip(
-                        entries, starts, stops, strict=True
-                    )
-                ],
-            )
+            leading = (slice(None),) * self.axes[key]
+            places, start = [], 0
+            for position, indices in entries:
+                places.append(
+                    (position, (*leading, slice(start, start + len(indices))))
+                )
+                start += len(indices)
+            self.rows[key] = (np.concatenate([i for _, i in entries]), places)
 
     def __call__(self):
         """The signals' current values.
@@ -241,15 +238,10 @@ class SignalReader:
         for position, value in self.constants.items():
             values[position] = value
         for key, array in zip(keys, arrays, strict=True):
-            indices, bounds = self.rows[key]
+            indices, places = self.rows[key]
             taken = np.take(array, indices, axis=self.axes[key])
-            if self.axes[key] == 1:
-                taken = np.moveaxis(taken, 1, 0)
-            for position, start, stop in bounds:
-                part = taken[start:stop]
-                values[position] = (
-                    np.moveaxis(part, 0, 1) if self.axes[key] == 1 else part
-                )
+            for position, place in places:
+                values[position] = taken[place]
         return values
 
 

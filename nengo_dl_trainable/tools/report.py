@@ -98,7 +98,7 @@ class _ParameterReader:
             parameterization = group[0][1].parameterization
             key = index
             if parameterization.elementwise_user_values:
-                names = tuple(p.short_name for _, p in group)
+                names = tuple(self.names[position] for position, _ in group)
                 key = (parameterization.signature, names)
             conversions[key].append(index)
         self.conversions = [
@@ -419,8 +419,8 @@ def passthrough_taus(sim, infos):
         for p in model_parameters(sim.model)
         if getattr(p.parameterization, "zoh_lowpass", False) and p.name == "synapse.tau"
     }
-    taus = [i.value for i in infos if i.trains and (id(i.obj), i.name) in lowpass]
-    if not taus or not (np.concatenate(taus) <= limit).any():
+    taus = [i for i in infos if i.trains and (id(i.obj), i.name) in lowpass]
+    if not taus or not (np.concatenate([i.value for i in taus]) <= limit).any():
         return []  # the usual case, in one comparison
     return [
         (
@@ -430,10 +430,8 @@ def passthrough_taus(sim, infos):
             "the filter now passes its input through, gets no gradient, and will "
             "not recover (try a lower learning rate, or start from a larger tau)",
         )
-        for info in infos
-        if info.trains
-        and (id(info.obj), info.name) in lowpass
-        and np.any(info.value <= limit)
+        for info in taus
+        if np.any(info.value <= limit)
     ]
 
 
